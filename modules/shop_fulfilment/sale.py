@@ -1,0 +1,311 @@
+# This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"Platform trades mapped onto sales"
+from collections import Counter, defaultdict
+from decimal import ROUND_DOWN, Decimal
+
+from trytond.model import fields
+from trytond.modules.product import price_digits
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from . import taobao
+from .exceptions import TradeMappingError
+from .trade import STATUSES
+
+SELLER_FLAGS = [
+    ('0', ""),
+    ('1', "Red"),
+    ('2', "Yellow"),
+    ('3', "Green"),
+    ('4', "Blue"),
+    ('5', "Purple"),
+    ]
+REFUND_STATUSES = [
+    (None, ""),
+    ('NO_REFUND', "No Refund"),
+    ('WAIT_SELLER_AGREE', "Waiting for Seller to Agree"),
+    ('WAIT_BUYER_RETURN_GOODS', "Waiting for Buyer to Return"),
+    ('WAIT_SELLER_CONFIRM_GOODS', "Waiting for Seller to Confirm Goods"),
+    ('SELLER_REFUSE_BUYER', "Refused by Seller"),
+    ('CLOSED', "Refund Closed"),
+    ('SUCCESS', "Refunded"),
+    ]
+# The sale is still only an order: the platform's changes apply
+EDITABLE = {'draft', 'quotation'}
+
+
+class Sale(metaclass=PoolMeta):
+    __name__ = 'sale.sale'
+
+    platform_trade = fields.Many2One(
+        'web.shop.taobao.trade', "Platform Trade", readonly=True)
+    platform_status = fields.Selection(
+        STATUSES, "Platform Status", readonly=True)
+    platform_created = fields.DateTime("Ordered", readonly=True)
+    platform_paid = fields.DateTime("Paid", readonly=True)
+    platform_modified = fields.DateTime("Platform Modified", readonly=True)
+    platform_payment = fields.Numeric(
+        "Paid by Buyer", readonly=True, digits=(16, 2),
+        help="The trade's payment, postage included.")
+    buyer_nick = fields.Char("Buyer Nick", readonly=True)
+    buyer_message = fields.Text("Buyer Message", readonly=True)
+    seller_memo = fields.Text("Seller Memo", readonly=True)
+    seller_flag = fields.Selection(SELLER_FLAGS, "Seller Flag", readonly=True)
+    platform_hold = fields.Boolean(
+        "On Hold", readonly=True,
+        help="A line has a refund in progress on the platform.")
+    receiver_masked = fields.Function(
+        fields.Boolean("Receiver Masked"), 'get_receiver_masked')
+
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('//page[@id="platform"]', 'states', {
+                    'invisible': ~Eval('platform_trade')}),
+            ]
+
+    def get_receiver_masked(self, name):
+        return bool(self.shipment_address
+            and self.shipment_address.platform_masked)
+
+    def set_shipment_cost(self):
+        # The buyer paid the platform's postage: keep it as imported
+        if self.platform_trade:
+            return []
+        return super().set_shipment_cost()
+
+    @classmethod
+    def copy(cls, sales, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('platform_trade', None)
+        return super().copy(sales, default=default)
+
+    @classmethod
+    def apply_platform_trades(cls, items):
+        """Create or update the sales of the (trade, payload, values)
+        and return the counts of the outcomes"""
+        counts = Counter()
+        by_shop = defaultdict(list)
+        for trade, payload, values in items:
+            by_shop[trade.shop].append((trade, payload, values))
+        for shop, shop_items in by_shop.items():
+            counts.update(cls._apply_platform_trades(shop, shop_items))
+        return counts
+
+    @classmethod
+    def _apply_platform_trades(cls, shop, items):
+        pool = Pool()
+        Mapping = pool.get('web.shop.taobao.product')
+        counts, new = Counter(), []
+        index = Mapping.index(shop, [v for _, _, v in items])
+        for trade, payload, values in items:
+            try:
+                outcome = cls._platform_outcome(trade, payload, values)
+                if outcome == 'create':
+                    values.check_receiver()
+                    new.append((trade, payload, values,
+                            Mapping.map_lines(index, values)))
+                    continue
+            except taobao.TradeError as error:
+                error = TradeMappingError(
+                    'shop_fulfilment.msg_trade_%s' % error.code,
+                    tid=trade.tid, **error.values)
+                trade.fail(payload, error)
+                outcome = 'exception'
+            except TradeMappingError as error:
+                trade.fail(payload, error)
+                outcome = 'exception'
+            counts[outcome] += 1
+        counts.update(cls._create_platform_sales(shop, new))
+        return counts
+
+    @classmethod
+    def _platform_outcome(cls, trade, payload, values):
+        "Apply what does not create a sale; return 'create' or the outcome"
+        sale = trade.sale
+        if trade.modified and values.modified \
+                and values.modified < trade.modified:
+            payload.outdate()
+            return 'outdated'
+        if sale:
+            return sale._update_from_platform(trade, payload, values)
+        if values.paid:
+            return 'create'
+        if values.waiting:
+            trade.applied(payload, values, 'waiting')
+            return 'waiting'
+        message = ('shop_fulfilment.msg_trade_closed_unknown' if values.closed
+            else 'shop_fulfilment.msg_trade_shipped_unknown')
+        trade.applied(payload, values, 'ignored', message, tid=trade.tid)
+        return 'ignored'
+
+    @classmethod
+    def _create_platform_sales(cls, shop, items):
+        pool = Pool()
+        Buyer = pool.get('web.shop.taobao.buyer')
+        Address = pool.get('party.address')
+        counts = Counter()
+        checked = []
+        subdivisions = Address.china_provinces()
+        for trade, payload, values, products in items:
+            try:
+                Address.check_province(values, subdivisions)
+            except TradeMappingError as error:
+                trade.fail(payload, error)
+                counts['exception'] += 1
+                continue
+            checked.append((trade, payload, values, products))
+        if not checked:
+            return counts
+        trades = [v for _, _, v, _ in checked]
+        parties = Buyer.get_parties(shop, trades)
+        addresses = Address.get_receiver_addresses(parties, trades)
+        Address.add_contact_mechanisms(parties, trades)
+        sales = [cls.from_platform(shop, values, products,
+                parties[values.tid], addresses[values.tid], trade)
+            for trade, _, values, products in checked]
+        cls.save(sales)
+        for (trade, payload, values, _), sale in zip(checked, sales):
+            trade.sale = sale
+            trade.applied(payload, values, 'imported')
+        counts['created'] += len(sales)
+        return counts
+
+    @classmethod
+    def from_platform(cls, shop, values, products, party, address, trade):
+        "Return a new sale for the platform trade"
+        sale = cls(
+            company=shop.company, currency=shop.currency, web_shop=shop,
+            web_id=values.tid, reference=values.tid, party=party,
+            invoice_address=address, shipment_address=address,
+            warehouse=shop.warehouse, platform_trade=trade,
+            shipment_cost_method='order', payment_term=None)
+        sale.sale_date = china_date(values.pay_time or values.created)
+        sale._set_platform_values(values)
+        sale.lines = sale._platform_lines(shop, values, products)
+        return sale
+
+    def _set_platform_values(self, values):
+        changes = {
+            'platform_status': values.status,
+            'platform_created': values.created,
+            'platform_paid': values.pay_time,
+            'platform_modified': values.modified,
+            'platform_payment': values.payment,
+            'buyer_nick': values.buyer_nick,
+            'buyer_message': values.buyer_message or None,
+            'seller_memo': values.seller_memo or None,
+            'seller_flag': str(values.seller_flag or 0),
+            'platform_hold': values.refund_in_progress,
+            }
+        changed = False
+        for name, value in changes.items():
+            if getattr(self, name, None) != value:
+                setattr(self, name, value)
+                changed = True
+        return changed
+
+    def _platform_lines(self, shop, values, products):
+        pool = Pool()
+        Line = pool.get('sale.line')
+        lines = []
+        for line, product in zip(values.lines, products):
+            lines.extend(Line.from_platform(self, line, product))
+        if values.post_fee:
+            lines.append(Line.postage(self, shop, values.post_fee))
+        for sequence, line in enumerate(lines, 1):
+            line.sequence = sequence
+        return lines
+
+    def _update_from_platform(self, trade, payload, values):
+        "Apply a newer version of the trade; return the outcome"
+        pool = Pool()
+        Line = pool.get('sale.line')
+        if self.state not in EDITABLE:
+            self._set_platform_values(values)
+            self.save()
+            trade.applied(payload, values, 'imported',
+                'shop_fulfilment.msg_trade_change_recorded',
+                tid=trade.tid, state=self.state_string)
+            return 'recorded'
+        if values.closed:
+            self._set_platform_values(values)
+            self.save()
+            self.__class__.cancel([self])
+            trade.applied(payload, values, 'cancelled',
+                'shop_fulfilment.msg_trade_closed', tid=trade.tid)
+            return 'cancelled'
+        if not values.paid:
+            trade.applied(payload, values, 'imported',
+                'shop_fulfilment.msg_trade_change_recorded',
+                tid=trade.tid, state=self.state_string)
+            return 'recorded'
+        Mapping = pool.get('web.shop.taobao.product')
+        products = Mapping.map_lines(
+            Mapping.index(self.web_shop, [values]), values)
+        lines = self._platform_lines(self.web_shop, values, products)
+        if [l.platform_key for l in lines] != [
+                l.platform_key for l in self.lines]:
+            Line.delete(list(self.lines))
+            self.lines = lines
+        self._set_platform_values(values)
+        self.save()
+        trade.applied(payload, values, 'imported')
+        return 'updated'
+
+
+def china_date(value):
+    "The China calendar date of a naive UTC datetime"
+    if value:
+        return (value + taobao.CHINA_TZ.utcoffset(None)).date()
+
+
+class Line(metaclass=PoolMeta):
+    __name__ = 'sale.line'
+
+    platform_oid = fields.Char("Platform Order ID", readonly=True)
+    platform_refund_status = fields.Selection(
+        REFUND_STATUSES, "Refund Status", readonly=True)
+    platform_gift = fields.Boolean("Gift", readonly=True)
+    sku_properties = fields.Char("SKU Properties", readonly=True)
+
+    @classmethod
+    def from_platform(cls, sale, line, product):
+        "Return the sale lines of a platform order line"
+        return [cls(
+                sale=sale, type='line', product=product, quantity=float(quantity),
+                unit=product.sale_uom, unit_price=unit_price, taxes=[],
+                description=line.title, platform_oid=line.oid,
+                platform_refund_status=line.refund_status or None,
+                platform_gift=line.gift,
+                sku_properties=line.sku_properties_name or None)
+            for quantity, unit_price in split_amount(
+                line.amount, line.quantity, sale.currency)]
+
+    @classmethod
+    def postage(cls, sale, shop, amount):
+        product = shop.postage_product
+        return cls(
+            sale=sale, type='line', product=product, quantity=1,
+            unit=product.sale_uom, unit_price=amount, taxes=[],
+            description=product.name, shipment_cost=amount)
+
+    @property
+    def platform_key(self):
+        return (self.platform_oid, self.product.id if self.product else None,
+            self.quantity, self.unit_price, self.platform_refund_status,
+            self.platform_gift)
+
+
+def split_amount(amount, quantity, currency):
+    """Return (quantity, unit price) pairs whose rounded amounts add up
+    to the amount the buyer paid"""
+    exp = Decimal(1).scaleb(-price_digits[1])
+    unit_price = (amount / quantity).quantize(exp)
+    if quantity == 1 or currency.round(unit_price * quantity) == amount:
+        return [(quantity, unit_price)]
+    unit_price = (amount / quantity).quantize(Decimal('0.01'), ROUND_DOWN)
+    return [(quantity - 1, unit_price),
+        (1, amount - unit_price * (quantity - 1))]

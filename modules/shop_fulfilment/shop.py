@@ -1,0 +1,266 @@
+# This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import datetime as dt
+from collections import Counter
+
+from trytond.config import config
+from trytond.i18n import gettext
+from trytond.model import ModelView, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval, If
+from trytond.transaction import Transaction
+
+from . import taobao
+
+PLATFORMS = {'taobao', 'tmall'}
+DEFAULT_API_URL = 'https://eco.taobao.com/router/rest'
+# The platform keeps increment queries to three months
+API_FIRST_WINDOW = dt.timedelta(days=1)
+RELAY_PAGE = 500
+
+
+def _platform_states():
+    return {'invisible': ~Eval('type').in_(list(PLATFORMS))}
+
+
+class Shop(metaclass=PoolMeta):
+    __name__ = 'web.shop'
+
+    seller_nick = fields.Char(
+        "Seller Nick", states={
+            'invisible': ~Eval('type').in_(list(PLATFORMS)),
+            'required': Eval('type').in_(list(PLATFORMS)),
+            },
+        help="The seller's nick on Taobao/Tmall, as in seller_nick.")
+    order_source = fields.Selection([
+            ('relay', "Relay Database"),
+            ('api', "Platform API"),
+            ('file', "File"),
+            ], "Order Source", states=_platform_states(),
+        help="Where the scheduled job and the Refresh button fetch orders.")
+    relay_uri = fields.Char(
+        "Relay Database URI",
+        states={
+            'invisible': (~Eval('type').in_(list(PLATFORMS))
+                | (Eval('order_source') != 'relay')),
+            'required': (Eval('type').in_(list(PLATFORMS))
+                & (Eval('order_source') == 'relay')),
+            },
+        help="The Jushita relay database holding jdp_tb_trade, "
+        "as sqlite:////path/to/file or postgresql://user@host:port/db.")
+    relay_watermark = fields.DateTime(
+        "Relay Watermark", readonly=True, states=_platform_states(),
+        help="The newest jdp_modified read from the relay database.")
+    api_url = fields.Char(
+        "API URL", states={
+            'invisible': (~Eval('type').in_(list(PLATFORMS))
+                | (Eval('order_source') != 'api')),
+            })
+    app_key = fields.Char(
+        "App Key", states={
+            'invisible': (~Eval('type').in_(list(PLATFORMS))
+                | (Eval('order_source') != 'api')),
+            })
+    app_secret = fields.Char(
+        "App Secret", strip=False, states={
+            'invisible': (~Eval('type').in_(list(PLATFORMS))
+                | (Eval('order_source') != 'api')),
+            })
+    session_key = fields.Char(
+        "Session Key", strip=False, states={
+            'invisible': (~Eval('type').in_(list(PLATFORMS))
+                | (Eval('order_source') != 'api')),
+            })
+    sign_method = fields.Selection([
+            ('md5', "MD5"),
+            ('hmac', "HMAC-MD5"),
+            ], "Sign Method", states={
+            'invisible': (~Eval('type').in_(list(PLATFORMS))
+                | (Eval('order_source') != 'api')),
+            })
+    api_watermark = fields.DateTime(
+        "API Watermark", readonly=True, states=_platform_states(),
+        help="The end of the last increment window fetched from the API.")
+    import_overlap = fields.TimeDelta(
+        "Import Overlap", states=_platform_states(),
+        help="How far before the watermark each fetch starts again, "
+        "so that rows committed late are not missed.")
+    postage_product = fields.Many2One(
+        'product.product', "Postage Product",
+        domain=[('type', '=', 'service')],
+        states={
+            'invisible': ~Eval('type').in_(list(PLATFORMS)),
+            'required': Eval('type').in_(list(PLATFORMS)),
+            },
+        context={'company': Eval('company', -1)}, depends={'company'},
+        help="The service that carries the postage paid by the buyer.")
+    match_product_code = fields.Boolean(
+        "Match Product Code", states=_platform_states(),
+        help="Map a platform SKU to the product whose code equals its "
+        "outer_sku_id or outer_iid when no mapping exists.")
+    last_fetch = fields.DateTime(
+        "Last Fetch", readonly=True, states=_platform_states())
+    last_fetch_error = fields.Text(
+        "Last Fetch Error", readonly=True, states={
+            'invisible': (~Eval('type').in_(list(PLATFORMS))
+                | ~Eval('last_fetch_error')),
+            })
+    product_mappings = fields.One2Many(
+        'web.shop.taobao.product', 'shop', "Product Mappings",
+        states=_platform_states())
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.type.selection += [
+            ('taobao', "Taobao"),
+            ('tmall', "Tmall"),
+            ]
+        cls._buttons.update({
+                'refresh_orders': {
+                    'invisible': (~Eval('type').in_(list(PLATFORMS))
+                        | ~Eval('order_source').in_(['relay', 'api'])),
+                    'depends': ['type', 'order_source'],
+                    },
+                })
+
+    @classmethod
+    def view_attributes(cls):
+        platform = ~Eval('type').in_(list(PLATFORMS))
+        return super().view_attributes() + [
+            ('//page[@id="platform"]', 'states', {'invisible': platform}),
+            ('//page[@name="product_mappings"]', 'states', {
+                    'invisible': platform}),
+            ('//separator[@id="relay"]', 'states', {
+                    'invisible': Eval('order_source') != 'relay'}),
+            ('//separator[@id="api"]', 'states', {
+                    'invisible': Eval('order_source') != 'api'}),
+            ]
+
+    @classmethod
+    def default_order_source(cls):
+        return 'relay'
+
+    @classmethod
+    def default_api_url(cls):
+        return DEFAULT_API_URL
+
+    @classmethod
+    def default_sign_method(cls):
+        return 'md5'
+
+    @classmethod
+    def default_import_overlap(cls):
+        return dt.timedelta(minutes=10)
+
+    @classmethod
+    def default_match_product_code(cls):
+        return True
+
+    @property
+    def is_platform(self):
+        return self.type in PLATFORMS
+
+    @classmethod
+    @ModelView.button
+    def refresh_orders(cls, shops):
+        "Fetch the new and changed trades of the shops"
+        for shop in shops:
+            shop.fetch_orders()
+
+    @classmethod
+    def fetch_orders_cron(cls):
+        shops = cls.search([
+                ('type', 'in', list(PLATFORMS)),
+                ('order_source', 'in', ['relay', 'api']),
+                ])
+        for shop in shops:
+            shop.fetch_orders()
+
+    def fetch_orders(self):
+        "Fetch from the shop's source; return the counts of what happened"
+        pool = Pool()
+        Trade = pool.get('web.shop.taobao.trade')
+        self.__class__.lock([self])
+        counts = Counter()
+        now = dt.datetime.utcnow()
+        try:
+            if self.order_source == 'relay':
+                trades = self._fetch_relay(counts)
+            else:
+                trades = self._fetch_api(counts, now)
+        except (taobao.TopError, taobao.RelayError) as exception:
+            self.last_fetch_error = gettext(
+                'shop_fulfilment.msg_shop_fetch_error',
+                shop=self.rec_name, error=str(exception))
+            trades = []
+        else:
+            self.last_fetch_error = None
+        self.last_fetch = now
+        self.save()
+        counts.update(Trade.process_received(trades))
+        return counts
+
+    def _fetch_relay(self, counts):
+        pool = Pool()
+        Trade = pool.get('web.shop.taobao.trade')
+        since = self._fetch_start(self.relay_watermark)
+        watermark, trades, after = self.relay_watermark, [], None
+        with taobao.RelayReader(self.relay_uri) as reader:
+            while True:
+                rows = reader.fetch(
+                    self.seller_nick, since, after=after, limit=RELAY_PAGE)
+                if not rows:
+                    break
+                trades += Trade.receive(self, 'relay', [
+                        (r.response, r.tid) for r in rows], counts)
+                after = (rows[-1].jdp_modified, rows[-1].tid)
+                watermark = max(filter(None, [watermark, after[0]]))
+        self.relay_watermark = watermark
+        return trades
+
+    def _fetch_start(self, watermark):
+        if watermark:
+            return watermark - (self.import_overlap or dt.timedelta(0))
+        return dt.datetime(1970, 1, 1)
+
+    def taobao_client(self):
+        return taobao.TopClient(
+            self.api_url or DEFAULT_API_URL, self.app_key, self.app_secret,
+            session=self.session_key, sign_method=self.sign_method or 'md5',
+            retries=config.getint('shop_fulfilment', 'api_retries', default=4))
+
+    def _fetch_api(self, counts, now):
+        pool = Pool()
+        Trade = pool.get('web.shop.taobao.trade')
+        client = self.taobao_client()
+        end = now - dt.timedelta(seconds=5)
+        if self.api_watermark:
+            start = self._fetch_start(self.api_watermark)
+        else:
+            start = end - API_FIRST_WINDOW
+        known = Trade.known_modified(self, start)
+        payloads = []
+        for summary in client.sold_increment(start, end):
+            tid = str(summary.get('tid_str') or summary.get('tid'))
+            modified = taobao.to_utc(summary.get('modified'))
+            if modified and known.get(tid) and known[tid] >= modified:
+                counts['unchanged'] += 1
+                continue
+            payloads.append((client.trade_fullinfo(tid), tid))
+        trades = Trade.receive(self, 'api', payloads, counts)
+        self.api_watermark = end
+        return trades
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('web.shop|fetch_orders_cron', "Fetch Taobao/Tmall Orders"))
+        cls.method.selection.append(
+            ('web.shop.taobao.trade|process_pending_cron',
+                "Process Pending Taobao/Tmall Trades"))

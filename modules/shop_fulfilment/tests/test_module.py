@@ -1,0 +1,11 @@
+# This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.tests.test_tryton import ModuleTestCase
+
+
+class ShopFulfilmentTestCase(ModuleTestCase):
+    "Test Shop Fulfilment module"
+    module = 'shop_fulfilment'
+
+
+del ModuleTestCase
