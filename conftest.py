@@ -27,10 +27,12 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self):
         from trytond.tests.test_tryton import (
-            doctest_checker, doctest_setup, doctest_teardown)
+            doctest_checker, doctest_teardown, drop_db)
+        # Only drop: activate_modules creates the database or restores it
+        # from DB_CACHE, which an initialised pool would ignore
         suite = doctest.DocFileSuite(
             str(self.path), module_relative=False,
-            setUp=doctest_setup, tearDown=doctest_teardown,
+            setUp=lambda test: drop_db(), tearDown=doctest_teardown,
             encoding='utf-8', checker=doctest_checker, optionflags=OPTIONS)
         result = unittest.TestResult()
         suite.run(result)

@@ -124,11 +124,14 @@ class Address(metaclass=PoolMeta):
     @classmethod
     def from_receiver(cls, party, receiver, provinces):
         province = provinces[china.province_code(receiver.state)]
+        # County-level cities directly under a province come without city
+        city = receiver.city or receiver.district
         street = ' '.join(v for v in [
-                receiver.district, receiver.town, receiver.address] if v)
+                receiver.district if receiver.city else '',
+                receiver.town, receiver.address] if v)
         return cls(
             party=party, party_name=receiver.name, street=street,
-            city=receiver.city, postal_code=receiver.zip or None,
+            city=city, postal_code=receiver.zip or None,
             country=province.country, subdivision=province,
             platform_masked=receiver.masked,
             platform_oaid=receiver.oaid or None)

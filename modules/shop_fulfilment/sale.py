@@ -112,10 +112,10 @@ class Sale(metaclass=PoolMeta):
                 error = TradeMappingError(
                     'shop_fulfilment.msg_trade_%s' % error.code,
                     tid=trade.tid, **error.values)
-                trade.fail(payload, error)
+                trade.fail(payload, error, values)
                 outcome = 'exception'
             except TradeMappingError as error:
-                trade.fail(payload, error)
+                trade.fail(payload, error, values)
                 outcome = 'exception'
             counts[outcome] += 1
         counts.update(cls._create_platform_sales(shop, new))
@@ -153,7 +153,7 @@ class Sale(metaclass=PoolMeta):
             try:
                 Address.check_province(values, subdivisions)
             except TradeMappingError as error:
-                trade.fail(payload, error)
+                trade.fail(payload, error, values)
                 counts['exception'] += 1
                 continue
             checked.append((trade, payload, values, products))

@@ -11,12 +11,13 @@ from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
 from . import taobao
+from .trade import summary
 
 PLATFORMS = {'taobao', 'tmall'}
 DEFAULT_API_URL = 'https://eco.taobao.com/router/rest'
-# The platform keeps increment queries to three months
 API_FIRST_WINDOW = dt.timedelta(days=1)
 RELAY_PAGE = 500
+API_CHUNK = 50
 
 
 def _platform_states():
@@ -100,6 +101,8 @@ class Shop(metaclass=PoolMeta):
         "outer_sku_id or outer_iid when no mapping exists.")
     last_fetch = fields.DateTime(
         "Last Fetch", readonly=True, states=_platform_states())
+    last_fetch_summary = fields.Text(
+        "Last Fetch Summary", readonly=True, states=_platform_states())
     last_fetch_error = fields.Text(
         "Last Fetch Error", readonly=True, states={
             'invisible': (~Eval('type').in_(list(PLATFORMS))
@@ -182,30 +185,31 @@ class Shop(metaclass=PoolMeta):
         pool = Pool()
         Trade = pool.get('web.shop.taobao.trade')
         self.__class__.lock([self])
-        counts = Counter()
+        counts, trades = Counter(), []
         now = dt.datetime.utcnow()
         try:
             if self.order_source == 'relay':
-                trades = self._fetch_relay(counts)
+                self._fetch_relay(counts, trades)
             else:
-                trades = self._fetch_api(counts, now)
+                self._fetch_api(counts, trades, now)
         except (taobao.TopError, taobao.RelayError) as exception:
+            # What was received is kept and processed, the watermark stays
             self.last_fetch_error = gettext(
                 'shop_fulfilment.msg_shop_fetch_error',
                 shop=self.rec_name, error=str(exception))
-            trades = []
         else:
             self.last_fetch_error = None
-        self.last_fetch = now
-        self.save()
         counts.update(Trade.process_received(trades))
+        self.last_fetch = now
+        self.last_fetch_summary = summary(counts)
+        self.save()
         return counts
 
-    def _fetch_relay(self, counts):
+    def _fetch_relay(self, counts, trades):
         pool = Pool()
         Trade = pool.get('web.shop.taobao.trade')
         since = self._fetch_start(self.relay_watermark)
-        watermark, trades, after = self.relay_watermark, [], None
+        watermark, after = self.relay_watermark, None
         with taobao.RelayReader(self.relay_uri) as reader:
             while True:
                 rows = reader.fetch(
@@ -217,20 +221,15 @@ class Shop(metaclass=PoolMeta):
                 after = (rows[-1].jdp_modified, rows[-1].tid)
                 watermark = max(filter(None, [watermark, after[0]]))
         self.relay_watermark = watermark
-        return trades
 
     def _fetch_start(self, watermark):
         if watermark:
             return watermark - (self.import_overlap or dt.timedelta(0))
         return dt.datetime(1970, 1, 1)
 
-    def taobao_client(self):
-        return taobao.TopClient(
-            self.api_url or DEFAULT_API_URL, self.app_key, self.app_secret,
-            session=self.session_key, sign_method=self.sign_method or 'md5',
-            retries=config.getint('shop_fulfilment', 'api_retries', default=4))
-
-    def _fetch_api(self, counts, now):
+    def _fetch_api(self, counts, trades, now):
+        """Walk the increment windows and fetch each changed trade in full;
+        the watermark moves only when every window was read"""
         pool = Pool()
         Trade = pool.get('web.shop.taobao.trade')
         client = self.taobao_client()
@@ -241,16 +240,28 @@ class Shop(metaclass=PoolMeta):
             start = end - API_FIRST_WINDOW
         known = Trade.known_modified(self, start)
         payloads = []
-        for summary in client.sold_increment(start, end):
-            tid = str(summary.get('tid_str') or summary.get('tid'))
-            modified = taobao.to_utc(summary.get('modified'))
+        for brief in client.sold_increment(start, end):
+            tid = str(brief.get('tid_str') or brief.get('tid'))
+            modified = taobao.to_utc(brief.get('modified'))
             if modified and known.get(tid) and known[tid] >= modified:
                 counts['unchanged'] += 1
                 continue
             payloads.append((client.trade_fullinfo(tid), tid))
-        trades = Trade.receive(self, 'api', payloads, counts)
+            if len(payloads) >= API_CHUNK:
+                trades += Trade.receive(self, 'api', payloads, counts)
+                payloads = []
+        trades += Trade.receive(self, 'api', payloads, counts)
         self.api_watermark = end
-        return trades
+
+    def taobao_client(self):
+        with Transaction().set_context(_check_access=False):
+            shop = self.__class__(self.id)
+            return taobao.TopClient(
+                shop.api_url or DEFAULT_API_URL, shop.app_key,
+                shop.app_secret, session=shop.session_key,
+                sign_method=shop.sign_method or 'md5',
+                retries=config.getint(
+                    'shop_fulfilment', 'api_retries', default=4))
 
 
 class Cron(metaclass=PoolMeta):

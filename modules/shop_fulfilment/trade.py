@@ -257,7 +257,9 @@ class Trade(ModelSQL, ModelView):
             return 'imported'
         return 'ignored' if self.state == 'pending' else self.state
 
-    def fail(self, payload, error):
+    def fail(self, payload, error, values=None):
+        if values:
+            self._set_platform_facts(values)
         self.state = 'exception'
         self.set_reason(error.message_id, **error.values)
         payload.state = 'error'
@@ -265,14 +267,17 @@ class Trade(ModelSQL, ModelView):
 
     def applied(self, payload, values, state, note=None, **note_values):
         "Record the outcome of a payload that was read"
-        if values.modified:
-            self.modified = values.modified
-        self.status = values.status
-        self.buyer_nick = values.buyer_nick
+        self._set_platform_facts(values)
         self.state = state
         self.set_reason(note, **note_values)
         payload.state = 'applied' if state != 'ignored' else 'recorded'
         payload.set_reason(note, **note_values)
+
+    def _set_platform_facts(self, values):
+        if values.modified:
+            self.modified = values.modified
+        self.status = values.status
+        self.buyer_nick = values.buyer_nick
 
     @classmethod
     def _latest_payloads(cls, trades, states):

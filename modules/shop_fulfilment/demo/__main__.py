@@ -1,0 +1,193 @@
+# This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The main job: a demo database with a Tmall shop and its imported orders.
+
+Run it again and again: what exists is reused, and the second run changes
+nothing."""
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+
+DEMO_DIR = os.path.dirname(os.path.abspath(__file__))
+SAMPLE = os.path.join(DEMO_DIR, 'relay_sample.sqlite')
+MODULES = ['shop_fulfilment']
+# Chinese for the users; English too, as Tryton's minimal chart of accounts
+# is defined for English
+LANGUAGES = ['en', 'zh_CN']
+
+
+def step(message):
+    print('==> %s' % message, flush=True)
+
+
+def ensure_database(name, password):
+    "Create and initialise the database when it does not exist"
+    from sql import Table
+
+    from trytond import backend
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    database = backend.Database()
+    database.connect()
+    if name in database.list():
+        return False
+    connection = database.get_connection(autocommit=True)
+    try:
+        database.create(connection, name)
+    finally:
+        database.put_connection(connection, True)
+    database = backend.Database(name)
+    connection = database.get_connection()
+    try:
+        with connection.cursor() as cursor:
+            database.init()
+            configuration = Table('ir_configuration')
+            cursor.execute(*configuration.insert(
+                    [configuration.language], [['en']]))
+        connection.commit()
+    finally:
+        database.put_connection(connection)
+    pool = Pool(name)
+    pool.init(update=['res', 'ir'], lang=LANGUAGES)
+    with Transaction().start(name, 0) as transaction:
+        User = pool.get('res.user')
+        Lang = pool.get('ir.lang')
+        Lang.write(Lang.search([('code', 'in', LANGUAGES)]),
+            {'translatable': True})
+        chinese, = Lang.search([('code', '=', 'zh_CN')])
+        admin, = User.search([('login', '=', 'admin')])
+        User.write([admin], {'password': password, 'language': chinese.id})
+        transaction.commit()
+    return True
+
+
+def activate(config):
+    from proteus import Model, Wizard
+    Module = Model.get('ir.module', config=config)
+    modules = Module.find([('name', 'in', MODULES)])
+    todo = [m for m in modules if m.state != 'activated']
+    if not todo:
+        return False
+    Module.click(todo, 'activate')
+    Wizard('ir.module.activate_upgrade', config=config).execute('upgrade')
+    return True
+
+
+def setup_company(config):
+    from proteus import Model, Wizard
+    from trytond.modules.account.tests.tools import create_chart
+    from trytond.modules.shop_fulfilment.tests.tools import get_cny
+    Company = Model.get('company.company', config=config)
+    Party = Model.get('party.party', config=config)
+    User = Model.get('res.user', config=config)
+    companies = Company.find()
+    if companies:
+        company, = companies
+    else:
+        party = Party(name="沪上家电有限公司")
+        party.save()
+        wizard = Wizard('company.company.config', config=config)
+        wizard.execute('company')
+        wizard.form.party = party
+        wizard.form.currency = get_cny(config=config)
+        wizard.execute('add')
+        company, = Company.find()
+        create_chart(company, config=config)
+    config._context = User.get_preferences(True, {})
+    return company
+
+
+def account_category(config):
+    from proteus import Model
+    from trytond.modules.account.tests.tools import get_accounts
+    Category = Model.get('product.category', config=config)
+    categories = Category.find([('name', '=', "家电")])
+    if categories:
+        return categories[0]
+    accounts = get_accounts(config=config)
+    category = Category(name="家电", accounting=True)
+    category.account_expense = accounts['expense']
+    category.account_revenue = accounts['revenue']
+    category.save()
+    return category
+
+
+def setup_shop(config, relay):
+    from trytond.modules.shop_fulfilment.tests import tools
+    tools.setup_china(config=config)
+    category = account_category(config)
+    # A new SKU is on the platform before it is in Tryton: the exception
+    # list shows it until its product and mapping exist
+    products = tools.create_catalogue(
+        category, skip=tools.DEMO_UNMAPPED, config=config)
+    shop = tools.create_shop(
+        "天猫旗舰店", 'tmall', relay_uri='sqlite:///' + relay,
+        account_category=category, config=config)
+    if not shop.product_mappings:
+        tools.map_catalogue(shop, products, config=config)
+    return shop
+
+
+def report(config, shop):
+    from proteus import Model
+    Trade = Model.get('web.shop.taobao.trade', config=config)
+    Payload = Model.get('web.shop.taobao.payload', config=config)
+    Sale = Model.get('sale.sale', config=config)
+    shop.reload()
+    print(shop.last_fetch_summary or '', flush=True)
+    trades = Trade.find([('shop', '=', shop.id)])
+    states = Counter(t.state for t in trades)
+    step("Platform trades by state: %s" % ', '.join(
+            '%s %s' % (n, s) for s, n in sorted(states.items())))
+    sales = Sale.find([('web_shop', '=', shop.id)])
+    step("Sales of the shop: %s, of which on hold: %s" % (
+            len(sales), sum(1 for s in sales if s.platform_hold)))
+    for trade in trades:
+        if trade.state == 'exception':
+            print('    [%s] %s' % (trade.tid, trade.reason), flush=True)
+    for payload in Payload.find([
+                ('shop', '=', shop.id), ('state', '=', 'error'),
+                ('trade', '=', None)]):
+        print('    [?] %s' % payload.reason, flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('-d', '--database', default=os.environ.get(
+            'SHOP_DATABASE', 'shop_demo'))
+    parser.add_argument('--relay', default=SAMPLE,
+        help="the relay database file to import from")
+    parser.add_argument('--password', default=os.environ.get(
+            'SHOP_ADMIN_PASSWORD', 'admin'))
+    options = parser.parse_args(argv)
+    started = time.monotonic()
+
+    from trytond.config import config as tconfig
+    tconfig.update_etc(os.environ.get('TRYTOND_CONFIG'))
+    from proteus import config as pconfig
+    step("Database %s (%s)" % (
+            options.database, tconfig.get('database', 'uri')))
+    if ensure_database(options.database, options.password):
+        step("Created the database; user admin, password %s"
+            % options.password)
+    config = pconfig.set_trytond(
+        options.database, config_file=os.environ.get('TRYTOND_CONFIG'))
+    step("Activating %s (first run only, a few minutes)" % ', '.join(MODULES))
+    if activate(config):
+        config = pconfig.set_trytond(options.database)
+    step("Company, chart of accounts, China's provinces")
+    setup_company(config)
+    step("Shop, products and product mapping")
+    shop = setup_shop(config, os.path.abspath(options.relay))
+    step("Importing from the relay database %s" % options.relay)
+    shop.click('refresh_orders')
+    report(config, shop)
+    step("Done in %.0f s" % (time.monotonic() - started))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,145 @@
+# This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"Set up a Taobao/Tmall shop through proteus, as a user would"
+import datetime as dt
+from decimal import Decimal
+
+from proteus import Model
+from trytond.modules.currency.tests.tools import get_currency
+from trytond.modules.shop_fulfilment import china
+from trytond.modules.shop_fulfilment.tests import generator
+
+__all__ = ['setup_china', 'get_cny', 'create_catalogue', 'create_shop',
+    'map_catalogue', 'DEMO_UNMAPPED']
+
+# A SKU listed on the platform before it exists in Tryton
+DEMO_UNMAPPED = {'RQZ-2-T'}
+
+
+def _data_id(module, fs_id, config=None):
+    ModelData = Model.get('ir.model.data', config=config)
+    data, = ModelData.find(
+        [('module', '=', module), ('fs_id', '=', fs_id)], limit=1)
+    return data.db_id
+
+
+def setup_china(config=None):
+    "Create China and its provinces unless the countries are loaded"
+    Country = Model.get('country.country', config=config)
+    Subdivision = Model.get('country.subdivision', config=config)
+    countries = Country.find([('code', '=', 'CN')])
+    if countries:
+        country, = countries
+    else:
+        country = Country(name="中国", code='CN', code3='CHN', code_numeric='156')
+        country.save()
+    known = {s.code for s in Subdivision.find([('country', '=', country.id)])}
+    provinces = []
+    for code, name, _ in china.PROVINCES:
+        if code not in known:
+            provinces.append(Subdivision(
+                    country=country, code=code, name=name,
+                    type=china.SUBDIVISION_TYPES[code]))
+    Subdivision.save(provinces)
+    return country
+
+
+def get_cny(config=None):
+    "Return the Renminbi, created when missing"
+    Currency = Model.get('currency.currency', config=config)
+    currencies = Currency.find([('code', '=', 'CNY')])
+    if currencies:
+        return currencies[0]
+    currency = get_currency('CNY', config=config)
+    currency.name = "人民币"
+    currency.symbol = '¥'
+    currency.save()
+    return currency
+
+
+def create_catalogue(account_category=None, skip=(), config=None):
+    """Create a template per platform item and a variant per SKU,
+    except the codes in skip; return the products by code"""
+    Uom = Model.get('product.uom', config=config)
+    Template = Model.get('product.template', config=config)
+    Product = Model.get('product.product', config=config)
+    unit = Uom(_data_id('product', 'uom_unit', config))
+    existing = {p.code for p in Product.find([('code', '!=', None)])}
+    items = {}
+    for sku in generator.CATALOGUE:
+        if sku['code'] not in existing and sku['code'] not in skip:
+            items.setdefault(sku['num_iid'], []).append(sku)
+    templates = []
+    for skus in items.values():
+        template = Template(
+            name=skus[0]['title'], type='goods', default_uom=unit,
+            salable=True, list_price=Decimal(skus[0]['price']),
+            account_category=account_category)
+        template.products.pop()
+        for sku in skus:
+            product = template.products.new()
+            product.suffix_code = sku['code']
+            product.description = sku['sku_properties_name'] or None
+        templates.append(template)
+    Template.save(templates)
+    return {p.code: p for p in Product.find([('code', '!=', None)])}
+
+
+def create_postage_product(account_category=None, config=None):
+    Uom = Model.get('product.uom', config=config)
+    Template = Model.get('product.template', config=config)
+    Product = Model.get('product.product', config=config)
+    products = Product.find([('code', '=', 'POSTAGE')])
+    if products:
+        return products[0]
+    unit = Uom(_data_id('product', 'uom_unit', config))
+    template = Template(
+        name="运费", type='service', default_uom=unit, salable=True,
+        list_price=Decimal(0), account_category=account_category)
+    template.products[0].code = 'POSTAGE'
+    template.save()
+    return template.products[0]
+
+
+def create_shop(name, type_='tmall', seller_nick='沪上家电旗舰店',
+        order_source='relay', relay_uri=None, account_category=None,
+        config=None):
+    "Create the shop selling from the main warehouse"
+    Shop = Model.get('web.shop', config=config)
+    Location = Model.get('stock.location', config=config)
+    warehouse, = Location.find([('type', '=', 'warehouse')], limit=1)
+    shops = Shop.find([('name', '=', name)])
+    if shops:
+        return shops[0]
+    shop = Shop(name=name, type=type_)
+    shop.seller_nick = seller_nick
+    shop.order_source = order_source
+    shop.relay_uri = relay_uri
+    shop.warehouses.append(Location(warehouse.id))
+    shop.postage_product = create_postage_product(
+        account_category, config=config)
+    shop.import_overlap = dt.timedelta(minutes=10)
+    shop.save()
+    return shop
+
+
+def map_catalogue(shop, products, skip=(), config=None):
+    """Map the catalogue's platform identifiers to the products,
+    except the codes in skip"""
+    Mapping = Model.get('web.shop.taobao.product', config=config)
+    mapped = {(m.num_iid, m.sku_id or None)
+        for m in Mapping.find([('shop', '=', shop.id)])}
+    mappings = []
+    for item in generator.CATALOGUE:
+        sku_id = str(item['sku_id']) if item['sku_id'] else None
+        if (item['code'] in skip or item['code'] not in products
+                or (str(item['num_iid']), sku_id) in mapped):
+            continue
+        mappings.append(Mapping(
+                shop=shop, num_iid=str(item['num_iid']),
+                sku_id=sku_id,
+                outer_iid=item['outer_iid'],
+                outer_sku_id=item['outer_sku_id'],
+                title=item['title'], product=products[item['code']]))
+    Mapping.save(mappings)
+    return mappings
