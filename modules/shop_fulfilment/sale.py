@@ -290,7 +290,9 @@ class Line(metaclass=PoolMeta):
         return cls(
             sale=sale, type='line', product=product, quantity=1,
             unit=product.sale_uom, unit_price=amount, taxes=[],
-            description=product.name, shipment_cost=amount)
+            description=product.name, shipment_cost=amount,
+            platform_oid=None, platform_refund_status=None,
+            platform_gift=False)
 
     @property
     def platform_key(self):

@@ -50,8 +50,9 @@ class Shop(metaclass=PoolMeta):
         help="The Jushita relay database holding jdp_tb_trade, "
         "as sqlite:////path/to/file or postgresql://user@host:port/db.")
     relay_watermark = fields.DateTime(
-        "Relay Watermark", readonly=True, states=_platform_states(),
-        help="The newest jdp_modified read from the relay database.")
+        "Relay Watermark", states=_platform_states(),
+        help="The newest jdp_modified read from the relay database.\n"
+        "Set it back to read the rows again from that time.")
     api_url = fields.Char(
         "API URL", states={
             'invisible': (~Eval('type').in_(list(PLATFORMS))
@@ -80,8 +81,10 @@ class Shop(metaclass=PoolMeta):
                 | (Eval('order_source') != 'api')),
             })
     api_watermark = fields.DateTime(
-        "API Watermark", readonly=True, states=_platform_states(),
-        help="The end of the last increment window fetched from the API.")
+        "API Watermark", states=_platform_states(),
+        help="The end of the last increment window fetched from the API.\n"
+        "Set it back to fetch the trades changed since that time again; "
+        "when empty, the first fetch starts one day ago.")
     import_overlap = fields.TimeDelta(
         "Import Overlap", states=_platform_states(),
         help="How far before the watermark each fetch starts again, "
