@@ -181,7 +181,8 @@ class Sale(metaclass=PoolMeta):
             web_id=values.tid, reference=values.tid, party=party,
             invoice_address=address, shipment_address=address,
             warehouse=shop.warehouse, platform_trade=trade,
-            shipment_cost_method='order', payment_term=None)
+            # The carrier, and so the cost method, come with the review
+            shipment_cost_method=None, payment_term=None)
         sale.sale_date = china_date(values.pay_time or values.created)
         sale._set_platform_values(values)
         sale.lines = sale._platform_lines(shop, values, products)
@@ -227,8 +228,8 @@ class Sale(metaclass=PoolMeta):
             self._set_platform_values(values)
             self.save()
             trade.applied(payload, values, 'imported',
-                'shop_fulfilment.msg_trade_change_recorded',
-                tid=trade.tid, state=self.state_string)
+                'shop_fulfilment.msg_trade_change_recorded', recorded=True,
+                tid=trade.tid, sale_state=self.state_string)
             return 'recorded'
         if values.closed:
             self._set_platform_values(values)
@@ -239,8 +240,8 @@ class Sale(metaclass=PoolMeta):
             return 'cancelled'
         if not values.paid:
             trade.applied(payload, values, 'imported',
-                'shop_fulfilment.msg_trade_change_recorded',
-                tid=trade.tid, state=self.state_string)
+                'shop_fulfilment.msg_trade_change_recorded', recorded=True,
+                tid=trade.tid, sale_state=self.state_string)
             return 'recorded'
         Mapping = pool.get('web.shop.taobao.product')
         products = Mapping.map_lines(

@@ -265,12 +265,14 @@ class Trade(ModelSQL, ModelView):
         payload.state = 'error'
         payload.set_reason(error.message_id, **error.values)
 
-    def applied(self, payload, values, state, note=None, **note_values):
-        "Record the outcome of a payload that was read"
+    def applied(self, payload, values, state, note=None, recorded=False,
+            **note_values):
+        "Record the outcome of a payload: applied, or only recorded"
         self._set_platform_facts(values)
         self.state = state
         self.set_reason(note, **note_values)
-        payload.state = 'applied' if state != 'ignored' else 'recorded'
+        recorded = recorded or state == 'ignored'
+        payload.state = 'recorded' if recorded else 'applied'
         payload.set_reason(note, **note_values)
 
     def _set_platform_facts(self, values):
