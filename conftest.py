@@ -1,6 +1,7 @@
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 "Collect the modules' scenario_*.rst doctests the way Tryton runs them"
+import contextlib
 import doctest
 import pathlib
 import unittest
@@ -35,7 +36,8 @@ class ScenarioItem(pytest.Item):
             setUp=lambda test: drop_db(), tearDown=doctest_teardown,
             encoding='utf-8', checker=doctest_checker, optionflags=OPTIONS)
         result = unittest.TestResult()
-        suite.run(result)
+        with restored_config():
+            suite.run(result)
         problems = result.failures + result.errors
         if problems:
             raise ScenarioFailure('\n'.join(text for _, text in problems))
@@ -49,6 +51,25 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, 0, "scenario: %s" % self.name
+
+
+@contextlib.contextmanager
+def restored_config():
+    "Undo the configuration changes a scenario makes"
+    from trytond.config import config
+    saved = {s: dict(config.items(s)) for s in config.sections()}
+    try:
+        yield
+    finally:
+        for section in config.sections():
+            if section not in saved:
+                config.remove_section(section)
+        for section, options in saved.items():
+            for option in list(config.options(section)):
+                if option not in options:
+                    config.remove_option(section, option)
+            for option, value in options.items():
+                config.set(section, option, value)
 
 
 class ScenarioFailure(Exception):
