@@ -243,6 +243,7 @@ class Sale(metaclass=PoolMeta):
                 'shop_fulfilment.msg_trade_change_recorded', recorded=True,
                 tid=trade.tid, sale_state=self.state_string)
             return 'recorded'
+        values.check_receiver()
         Mapping = pool.get('web.shop.taobao.product')
         products = Mapping.map_lines(
             Mapping.index(self.web_shop, [values]), values)
@@ -251,10 +252,23 @@ class Sale(metaclass=PoolMeta):
                 l.platform_key for l in self.lines]:
             Line.delete(list(self.lines))
             self.lines = lines
+        self._set_receiver(values)
         self._set_platform_values(values)
         self.save()
         trade.applied(payload, values, 'imported')
         return 'updated'
+
+
+    def _set_receiver(self, values):
+        "Follow the buyer's change of address before the review"
+        pool = Pool()
+        Address = pool.get('party.address')
+        Address.check_province(values, Address.china_provinces())
+        address = Address.get_receiver_addresses(
+            {values.tid: self.party}, [values])[values.tid]
+        if address != self.shipment_address:
+            self.shipment_address = self.invoice_address = address
+            Address.add_contact_mechanisms({values.tid: self.party}, [values])
 
 
 def china_date(value):
