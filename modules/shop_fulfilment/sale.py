@@ -43,8 +43,8 @@ class Sale(metaclass=PoolMeta):
         'web.shop.taobao.trade', "Platform Trade", readonly=True)
     platform_status = fields.Selection(
         STATUSES, "Platform Status", readonly=True)
-    platform_created = fields.DateTime("Ordered", readonly=True)
-    platform_paid = fields.DateTime("Paid", readonly=True)
+    platform_created = fields.DateTime("Order Time", readonly=True)
+    platform_paid = fields.DateTime("Payment Time", readonly=True)
     platform_modified = fields.DateTime("Platform Modified", readonly=True)
     platform_payment = fields.Numeric(
         "Paid by Buyer", readonly=True, digits=(16, 2),

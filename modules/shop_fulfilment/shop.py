@@ -38,7 +38,8 @@ class Shop(metaclass=PoolMeta):
             ('api', "Platform API"),
             ('file', "File"),
             ], "Order Source", states=_platform_states(),
-        help="Where the scheduled job and the Refresh button fetch orders.")
+        help="Where the scheduled job and the Refresh button fetch orders "
+        "from.")
     relay_uri = fields.Char(
         "Relay Database URI",
         states={

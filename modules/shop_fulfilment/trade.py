@@ -25,7 +25,7 @@ STATUSES = [
     ('WAIT_BUYER_PAY', "Waiting for Buyer Payment"),
     ('PAY_PENDING', "Payment Pending"),
     ('PAID_FORBID_CONSIGN', "Paid, Shipping Forbidden"),
-    ('WAIT_PRE_AUTH_CONFIRM', "Waiting Pre-Authorisation"),
+    ('WAIT_PRE_AUTH_CONFIRM', "Waiting for Pre-Authorization"),
     ('WAIT_SELLER_SEND_GOODS', "Waiting for Shipment"),
     ('SELLER_CONSIGNED_PART', "Partly Shipped"),
     ('WAIT_BUYER_CONFIRM_GOODS', "Shipped"),
@@ -378,7 +378,7 @@ class Payload(ModelSQL, ModelView):
 
 
 class ImportFileStart(ModelView):
-    "Import Platform Orders from a File"
+    "Import Orders from File"
     __name__ = 'web.shop.taobao.import_file.start'
 
     shop = fields.Many2One(
@@ -391,14 +391,14 @@ class ImportFileStart(ModelView):
 
 
 class ImportFileResult(ModelView):
-    "Import Platform Orders from a File"
+    "Import Orders from File"
     __name__ = 'web.shop.taobao.import_file.result'
 
     summary = fields.Text("Summary", readonly=True)
 
 
 class ImportFile(Wizard):
-    "Import Platform Orders from a File"
+    "Import Orders from File"
     __name__ = 'web.shop.taobao.import_file'
 
     start = StateView('web.shop.taobao.import_file.start',
