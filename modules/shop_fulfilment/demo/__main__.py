@@ -64,15 +64,37 @@ def ensure_database(name, password):
     return True
 
 
-def activate(config):
+def modules_version():
+    "A digest of the modules' code and data, to upgrade when it changes"
+    import hashlib
+    import trytond.modules.shop_fulfilment as module
+    digest = hashlib.sha1()
+    root = os.path.dirname(module.__file__)
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs[:] = sorted(d for d in dirs if d not in {'tests', 'demo'})
+        for name in sorted(files):
+            if name.endswith(('.py', '.xml', '.cfg', '.po', '.fodt')):
+                with open(os.path.join(folder, name), 'rb') as file:
+                    digest.update(file.read())
+    return digest.hexdigest()
+
+
+def activate(config, stamp):
+    "Activate the modules, or upgrade them when their code changed"
     from proteus import Model, Wizard
     Module = Model.get('ir.module', config=config)
     modules = Module.find([('name', 'in', MODULES)])
     todo = [m for m in modules if m.state != 'activated']
-    if not todo:
+    version = modules_version()
+    if todo:
+        Module.click(todo, 'activate')
+    elif not os.path.exists(stamp) or open(stamp).read() != version:
+        Module.click(modules, 'upgrade')
+    else:
         return False
-    Module.click(todo, 'activate')
     Wizard('ir.module.activate_upgrade', config=config).execute('upgrade')
+    with open(stamp, 'w') as file:
+        file.write(version)
     return True
 
 
@@ -175,8 +197,12 @@ def main(argv=None):
             % options.password)
     config = pconfig.set_trytond(
         options.database, config_file=os.environ.get('TRYTOND_CONFIG'))
-    step("Activating %s (first run only, a few minutes)" % ', '.join(MODULES))
-    if activate(config):
+    step("Activating %s (first run, or when the code changed)"
+        % ', '.join(MODULES))
+    stamp = os.path.join(
+        os.path.expanduser(tconfig.get('database', 'path') or '.'),
+        options.database + '.modules')
+    if activate(config, stamp):
         config = pconfig.set_trytond(options.database)
     step("Company, chart of accounts, China's provinces")
     setup_company(config)
