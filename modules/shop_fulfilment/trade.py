@@ -42,7 +42,26 @@ def _batch_size():
     return config.getint('shop_fulfilment', 'batch', default=BATCH)
 
 
-class Trade(ModelSQL, ModelView):
+class ReasonMixin:
+    "A translated reason, rendered in the reader's language"
+    __slots__ = ()
+    reason_message = fields.Char("Reason Message", readonly=True)
+    reason_values = fields.Text("Reason Values", readonly=True)
+    reason = fields.Function(fields.Text("Reason"), 'get_reason')
+
+    def get_reason(self, name):
+        if self.reason_message:
+            values = json.loads(self.reason_values or '{}')
+            return gettext(self.reason_message, **values)
+
+    def set_reason(self, message=None, **values):
+        self.reason_message = message
+        self.reason_values = json.dumps(
+            {k: str(v) for k, v in values.items()}, ensure_ascii=False
+            ) if message else None
+
+
+class Trade(ReasonMixin, ModelSQL, ModelView):
     "Platform Trade"
     __name__ = 'web.shop.taobao.trade'
     _rec_name = 'tid'
@@ -67,9 +86,6 @@ class Trade(ModelSQL, ModelView):
             ('ignored', "Ignored"),
             ('cancelled', "Cancelled"),
             ], "State", readonly=True, required=True, sort=False)
-    reason_message = fields.Char("Reason Message", readonly=True)
-    reason_values = fields.Text("Reason Values", readonly=True)
-    reason = fields.Function(fields.Text("Reason"), 'get_reason')
     sale = fields.Many2One('sale.sale', "Sale", readonly=True)
     payloads = fields.One2Many(
         'web.shop.taobao.payload', 'trade', "Payloads", readonly=True,
@@ -103,17 +119,6 @@ class Trade(ModelSQL, ModelView):
     @classmethod
     def search_company(cls, name, clause):
         return [('shop.' + clause[0],) + tuple(clause[1:])]
-
-    def get_reason(self, name):
-        if self.reason_message:
-            values = json.loads(self.reason_values or '{}')
-            return gettext(self.reason_message, **values)
-
-    def set_reason(self, message=None, **values):
-        self.reason_message = message
-        self.reason_values = json.dumps(
-            {k: str(v) for k, v in values.items()}, ensure_ascii=False
-            ) if message else None
 
     @classmethod
     def known_modified(cls, shop, since):
@@ -302,7 +307,7 @@ class Trade(ModelSQL, ModelView):
         return latest, older
 
 
-class Payload(ModelSQL, ModelView):
+class Payload(ReasonMixin, ModelSQL, ModelView):
     "Platform Payload"
     __name__ = 'web.shop.taobao.payload'
 
@@ -328,12 +333,6 @@ class Payload(ModelSQL, ModelView):
             ('outdated', "Outdated"),
             ('error', "Error"),
             ], "State", readonly=True, required=True, sort=False)
-    reason_message = fields.Char("Reason Message", readonly=True)
-    reason_values = fields.Text("Reason Values", readonly=True)
-    reason = fields.Function(fields.Text("Reason"), 'get_reason')
-
-    get_reason = Trade.get_reason
-    set_reason = Trade.set_reason
 
     @classmethod
     def __setup__(cls):
