@@ -17,6 +17,7 @@ def register():
         trade.ImportFileResult,
         product.Mapping,
         party.Buyer,
+        party.Party,
         party.Address,
         sale.Sale,
         sale.Line,

@@ -6,6 +6,7 @@ from collections import defaultdict
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
 
 from . import china
 from .exceptions import TradeMappingError
@@ -62,11 +63,25 @@ class Buyer(ModelSQL, ModelView):
             if not buyer.party and buyer.key not in new:
                 new[buyer.key] = Party(name=trade.buyer_nick or buyer.key)
             buyer.nick = trade.buyer_nick or buyer.nick
-        Party.save(list(new.values()))
+        # The company defaults (locations, payment terms, ...) are read from
+        # the configuration until someone sets them for the buyer
+        with Transaction().set_context(_platform_buyer=True):
+            Party.save(list(new.values()))
         for key, party in new.items():
             buyers[key].party = party
         cls.save(list(buyers.values()))
         return {t.tid: buyers[buyer_key(t)].party for t in trades}
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    @classmethod
+    def default_get(cls, fields_names=None, with_rec_name=True):
+        if Transaction().context.get('_platform_buyer'):
+            fields_names = [n for n in (fields_names or cls._fields)
+                if not isinstance(cls._fields[n], fields.MultiValue)]
+        return super().default_get(fields_names, with_rec_name=with_rec_name)
 
 
 def buyer_key(trade):
@@ -100,10 +115,9 @@ class Address(metaclass=PoolMeta):
                 tid=trade.tid, province=trade.receiver.state)
 
     @classmethod
-    def get_receiver_addresses(cls, parties, trades):
+    def get_receiver_addresses(cls, parties, trades, provinces):
         """Return the address of each trade's receiver,
         reusing the party's address when it is the same"""
-        provinces = cls.china_provinces()
         existing = defaultdict(dict)
         party_ids = list({p.id for p in parties.values()})
         for sub_parties in grouped_slice(party_ids):
@@ -154,16 +168,23 @@ class Address(metaclass=PoolMeta):
                         ('party', 'in', list(sub_parties)),
                         ('type', 'in', ['mobile', 'phone']),
                         ]):
-                known.add(
-                    (mechanism.party.id, mechanism.type, mechanism.value))
+                known.add((mechanism.party.id, mechanism.type,
+                        mechanism.value_compact or mechanism.value))
         new = []
         for trade in trades:
             party = parties[trade.tid]
             for type_, value in [
                     ('mobile', trade.receiver.mobile),
                     ('phone', trade.receiver.phone)]:
-                if value and (party.id, type_, value) not in known:
-                    known.add((party.id, type_, value))
-                    new.append(ContactMechanism(
-                            party=party, type=type_, value=value))
+                # A masked number reaches nobody: it stays on the sale only
+                if not value or '*' in value:
+                    continue
+                mechanism = ContactMechanism(party=party, type=type_)
+                mechanism.value = mechanism.format_value(value, type_)
+                mechanism.value_compact = mechanism.format_value_compact(
+                    value, type_)
+                key = (party.id, type_, mechanism.value_compact)
+                if key not in known:
+                    known.add(key)
+                    new.append(mechanism)
         ContactMechanism.save(new)

@@ -8,6 +8,7 @@ from trytond.model import fields
 from trytond.modules.product import price_digits
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from . import taobao
@@ -15,7 +16,7 @@ from .exceptions import TradeMappingError
 from .trade import STATUSES
 
 SELLER_FLAGS = [
-    ('0', ""),
+    (None, ""),
     ('1', "Red"),
     ('2', "Yellow"),
     ('3', "Green"),
@@ -53,6 +54,8 @@ class Sale(metaclass=PoolMeta):
     buyer_message = fields.Text("Buyer Message", readonly=True)
     seller_memo = fields.Text("Seller Memo", readonly=True)
     seller_flag = fields.Selection(SELLER_FLAGS, "Seller Flag", readonly=True)
+    receiver_mobile = fields.Char("Receiver Mobile", readonly=True)
+    receiver_phone = fields.Char("Receiver Phone", readonly=True)
     platform_hold = fields.Boolean(
         "On Hold", readonly=True,
         help="A line has a refund in progress on the platform.")
@@ -99,10 +102,13 @@ class Sale(metaclass=PoolMeta):
         pool = Pool()
         Mapping = pool.get('web.shop.taobao.product')
         counts, new = Counter(), []
+        Address = pool.get('party.address')
         index = Mapping.index(shop, [v for _, _, v in items])
+        provinces = Address.china_provinces()
         for trade, payload, values in items:
             try:
-                outcome = cls._platform_outcome(trade, payload, values)
+                outcome = cls._platform_outcome(
+                    trade, payload, values, index, provinces)
                 if outcome == 'create':
                     values.check_receiver()
                     new.append((trade, payload, values,
@@ -118,11 +124,11 @@ class Sale(metaclass=PoolMeta):
                 trade.fail(payload, error, values)
                 outcome = 'exception'
             counts[outcome] += 1
-        counts.update(cls._create_platform_sales(shop, new))
+        counts.update(cls._create_platform_sales(shop, new, provinces))
         return counts
 
     @classmethod
-    def _platform_outcome(cls, trade, payload, values):
+    def _platform_outcome(cls, trade, payload, values, index, provinces):
         "Apply what does not create a sale; return 'create' or the outcome"
         sale = trade.sale
         if trade.modified and values.modified \
@@ -130,7 +136,8 @@ class Sale(metaclass=PoolMeta):
             payload.outdate()
             return 'outdated'
         if sale:
-            return sale._update_from_platform(trade, payload, values)
+            return sale._update_from_platform(
+                trade, payload, values, index, provinces)
         if values.paid:
             return 'create'
         if values.waiting:
@@ -142,26 +149,27 @@ class Sale(metaclass=PoolMeta):
         return 'ignored'
 
     @classmethod
-    def _create_platform_sales(cls, shop, items):
+    def _create_platform_sales(cls, shop, items, provinces):
         pool = Pool()
         Buyer = pool.get('web.shop.taobao.buyer')
         Address = pool.get('party.address')
         counts = Counter()
         checked = []
-        subdivisions = Address.china_provinces()
         for trade, payload, values, products in items:
             try:
-                Address.check_province(values, subdivisions)
+                Address.check_province(values, provinces)
             except TradeMappingError as error:
                 trade.fail(payload, error, values)
                 counts['exception'] += 1
                 continue
             checked.append((trade, payload, values, products))
+        checked = cls._check_tid_elsewhere(shop, checked, counts)
         if not checked:
             return counts
         trades = [v for _, _, v, _ in checked]
         parties = Buyer.get_parties(shop, trades)
-        addresses = Address.get_receiver_addresses(parties, trades)
+        addresses = Address.get_receiver_addresses(
+            parties, trades, provinces)
         Address.add_contact_mechanisms(parties, trades)
         sales = [cls.from_platform(shop, values, products,
                 parties[values.tid], addresses[values.tid], trade)
@@ -172,6 +180,28 @@ class Sale(metaclass=PoolMeta):
             trade.applied(payload, values, 'imported')
         counts['created'] += len(sales)
         return counts
+
+    @classmethod
+    def _check_tid_elsewhere(cls, shop, items, counts):
+        "Put in exception the trades whose ID another shop already has"
+        tids = [v.tid for _, _, v, _ in items]
+        taken = {}
+        for sub_tids in grouped_slice(tids):
+            for sale in cls.search([('web_id', 'in', list(sub_tids))]):
+                taken[sale.web_id] = sale
+        kept = []
+        for item in items:
+            trade, payload, values, _ = item
+            if values.tid in taken:
+                trade.fail(payload, TradeMappingError(
+                        'shop_fulfilment.msg_trade_tid_other_shop',
+                        tid=values.tid, sale=taken[values.tid].rec_name,
+                        shop=taken[values.tid].web_shop.rec_name
+                        if taken[values.tid].web_shop else ''), values)
+                counts['exception'] += 1
+            else:
+                kept.append(item)
+        return kept
 
     @classmethod
     def from_platform(cls, shop, values, products, party, address, trade):
@@ -198,8 +228,11 @@ class Sale(metaclass=PoolMeta):
             'buyer_nick': values.buyer_nick,
             'buyer_message': values.buyer_message or None,
             'seller_memo': values.seller_memo or None,
-            'seller_flag': str(values.seller_flag or 0),
+            'seller_flag': str(values.seller_flag) if values.seller_flag
+            else None,
             'platform_hold': values.refund_in_progress,
+            'receiver_mobile': values.receiver.mobile or None,
+            'receiver_phone': values.receiver.phone or None,
             }
         changed = False
         for name, value in changes.items():
@@ -220,7 +253,7 @@ class Sale(metaclass=PoolMeta):
             line.sequence = sequence
         return lines
 
-    def _update_from_platform(self, trade, payload, values):
+    def _update_from_platform(self, trade, payload, values, index, provinces):
         "Apply a newer version of the trade; return the outcome"
         pool = Pool()
         Line = pool.get('sale.line')
@@ -245,27 +278,26 @@ class Sale(metaclass=PoolMeta):
             return 'recorded'
         values.check_receiver()
         Mapping = pool.get('web.shop.taobao.product')
-        products = Mapping.map_lines(
-            Mapping.index(self.web_shop, [values]), values)
+        products = Mapping.map_lines(index, values)
         lines = self._platform_lines(self.web_shop, values, products)
         if [l.platform_key for l in lines] != [
                 l.platform_key for l in self.lines]:
             Line.delete(list(self.lines))
             self.lines = lines
-        self._set_receiver(values)
+        self._set_receiver(values, provinces)
         self._set_platform_values(values)
         self.save()
         trade.applied(payload, values, 'imported')
         return 'updated'
 
 
-    def _set_receiver(self, values):
+    def _set_receiver(self, values, provinces):
         "Follow the buyer's change of address before the review"
         pool = Pool()
         Address = pool.get('party.address')
-        Address.check_province(values, Address.china_provinces())
+        Address.check_province(values, provinces)
         address = Address.get_receiver_addresses(
-            {values.tid: self.party}, [values])[values.tid]
+            {values.tid: self.party}, [values], provinces)[values.tid]
         if address != self.shipment_address:
             self.shipment_address = self.invoice_address = address
             Address.add_contact_mechanisms({values.tid: self.party}, [values])

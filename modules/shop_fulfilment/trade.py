@@ -75,6 +75,8 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
     tid = fields.Char("Trade ID", required=True, readonly=True)
     status = fields.Selection(STATUSES, "Platform Status", readonly=True)
     buyer_nick = fields.Char("Buyer Nick", readonly=True)
+    buyer = fields.Many2One(
+        'web.shop.taobao.buyer', "Buyer", readonly=True, ondelete='RESTRICT')
     modified = fields.DateTime(
         "Platform Modified", readonly=True,
         help="When the platform last changed the trade.")
@@ -150,7 +152,8 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
         counts['duplicate'] += len(items) - len(fresh)
         peeks = [Payload.peek(h, text, tid) for h, (text, tid) in fresh.items()]
         trades = cls._get_trades(shop, {p['tid'] for p in peeks if p['tid']})
-        Buyer.get_buyers(shop, {p['buyer'] for p in peeks if p['buyer']})
+        buyers = Buyer.get_buyers(
+            shop, {p['buyer'] for p in peeks if p['buyer']})
         now = dt.datetime.utcnow()
         payloads = []
         for peek in peeks:
@@ -165,6 +168,10 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
                     'shop_fulfilment.msg_payload_unreadable',
                     error=peek['error'])
         Payload.save(payloads)
+        for peek in peeks:
+            trade = trades.get(peek['tid'])
+            if trade and peek['buyer'] and trade.buyer != buyers[peek['buyer']]:
+                trade.buyer = buyers[peek['buyer']]
         received = {p.trade for p in payloads if p.trade}
         for trade in received:
             if trade.state != 'pending':
@@ -196,10 +203,19 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
             with Transaction().set_context(queue_batch=_batch_size()):
                 cls.__queue__.process(trades)
             return Counter(queued=len(trades))
+        cls.lock_for_processing(trades)
         counts = Counter()
         for sub_trades in grouped_slice(trades, _batch_size()):
             counts.update(cls.process(cls.browse(sub_trades)))
         return counts
+
+    @classmethod
+    def lock_for_processing(cls, trades):
+        "Lock the trades and their buyers at once, not batch after batch"
+        pool = Pool()
+        Buyer = pool.get('web.shop.taobao.buyer')
+        cls.lock(trades)
+        Buyer.lock(list({t.buyer for t in trades if t.buyer}))
 
     @classmethod
     def process_pending_cron(cls):
@@ -226,7 +242,7 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
         Buyer = pool.get('web.shop.taobao.buyer')
         Payload = pool.get('web.shop.taobao.payload')
         trades = [t for t in cls.browse(trades) if t.state == 'pending']
-        cls.lock(trades)
+        cls.lock_for_processing(trades)
         counts = Counter()
         latest, older = cls._latest_payloads(trades, ['pending'])
         for payload in older:
