@@ -274,17 +274,6 @@ def sql_count(args, query, *params):
         connection.close()
 
 
-def default_seller_flag(pool):
-    """Work around the module's Sale.seller_flag: its selection has no empty
-    value and it has no default, so a sale saved by a client fails to
-    validate (the field is readonly: proteus cannot set it)"""
-    Sale = pool.get('sale.sale')
-    if 'seller_flag' not in Sale._defaults:
-        Sale._defaults['seller_flag'] = lambda: '0'
-        return True
-    return False
-
-
 def naive_import(texts, shop, codes):
     """(b) one record at a time through proteus, as a naive script would;
     return the seconds, the trades read and the sales created"""
@@ -437,9 +426,6 @@ def main(argv=None):
 
         subset = texts[:args.subset]
         if subset:
-            if default_seller_flag(pool):
-                print("\n(b) needs a default seller flag: a sale saved "
-                    "through proteus fails without (module bug)")
             seconds_b, read, sales_b = naive_import(subset, naive, codes)
             rate_b = read / seconds_b
             print("\n(b) record by record through proteus (subset):")
