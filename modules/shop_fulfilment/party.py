@@ -57,17 +57,17 @@ class Buyer(ModelSQL, ModelView):
         pool = Pool()
         Party = pool.get('party.party')
         buyers = cls.get_buyers(shop, {buyer_key(t) for t in trades})
-        new = {}
+        names = {}
         for trade in trades:
             buyer = buyers[buyer_key(trade)]
-            if not buyer.party and buyer.key not in new:
-                new[buyer.key] = Party(name=trade.buyer_nick or buyer.key)
+            if not buyer.party:
+                names.setdefault(buyer.key, trade.buyer_nick or buyer.key)
             buyer.nick = trade.buyer_nick or buyer.nick
         # The company defaults (locations, payment terms, ...) are read from
         # the configuration until someone sets them for the buyer
         with Transaction().set_context(_platform_buyer=True):
-            Party.save(list(new.values()))
-        for key, party in new.items():
+            parties = Party.create([{'name': n} for n in names.values()])
+        for key, party in zip(names, parties):
             buyers[key].party = party
         cls.save(list(buyers.values()))
         return {t.tid: buyers[buyer_key(t)].party for t in trades}
