@@ -168,16 +168,17 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
                     'shop_fulfilment.msg_payload_unreadable',
                     error=peek['error'])
         Payload.save(payloads)
+        received = {}
         for peek in peeks:
             trade = trades.get(peek['tid'])
-            if trade and peek['buyer'] and trade.buyer != buyers[peek['buyer']]:
+            if not trade:
+                continue
+            received[trade.id] = trade
+            trade.state = 'pending'
+            if peek['buyer']:
                 trade.buyer = buyers[peek['buyer']]
-        received = {p.trade for p in payloads if p.trade}
-        for trade in received:
-            if trade.state != 'pending':
-                trade.state = 'pending'
-        cls.save(received)
-        return list(received)
+        cls.save(list(received.values()))
+        return list(received.values())
 
     @classmethod
     def _get_trades(cls, shop, tids):
