@@ -206,7 +206,8 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
             return Counter(queued=len(trades))
         cls.lock_for_processing(trades)
         counts = Counter()
-        for sub_trades in grouped_slice(trades, _batch_size()):
+        # In one transaction anyway: larger batches validate in fewer queries
+        for sub_trades in grouped_slice(trades, max(_batch_size(), 500)):
             counts.update(cls.process(cls.browse(sub_trades)))
         return counts
 
