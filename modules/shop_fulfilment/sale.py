@@ -101,14 +101,16 @@ class Sale(metaclass=PoolMeta):
     def _apply_platform_trades(cls, shop, items):
         pool = Pool()
         Mapping = pool.get('web.shop.taobao.product')
-        counts, new = Counter(), []
+        Line = pool.get('sale.line')
         Address = pool.get('party.address')
+        counts, new = Counter(), []
+        changes = {'save': [], 'cancel': [], 'delete': []}
         index = Mapping.index(shop, [v for _, _, v in items])
         provinces = Address.china_provinces()
         for trade, payload, values in items:
             try:
                 outcome = cls._platform_outcome(
-                    trade, payload, values, index, provinces)
+                    trade, payload, values, index, provinces, changes)
                 if outcome == 'create':
                     values.check_receiver()
                     new.append((trade, payload, values,
@@ -124,11 +126,15 @@ class Sale(metaclass=PoolMeta):
                 trade.fail(payload, error, values)
                 outcome = 'exception'
             counts[outcome] += 1
+        Line.delete(changes['delete'])
+        cls.save(changes['save'])
+        cls.cancel(changes['cancel'])
         counts.update(cls._create_platform_sales(shop, new, provinces))
         return counts
 
     @classmethod
-    def _platform_outcome(cls, trade, payload, values, index, provinces):
+    def _platform_outcome(
+            cls, trade, payload, values, index, provinces, changes):
         "Apply what does not create a sale; return 'create' or the outcome"
         sale = trade.sale
         if trade.modified and values.modified \
@@ -137,7 +143,7 @@ class Sale(metaclass=PoolMeta):
             return 'outdated'
         if sale:
             return sale._update_from_platform(
-                trade, payload, values, index, provinces)
+                trade, payload, values, index, provinces, changes)
         if values.paid:
             return 'create'
         if values.waiting:
@@ -253,21 +259,23 @@ class Sale(metaclass=PoolMeta):
             line.sequence = sequence
         return lines
 
-    def _update_from_platform(self, trade, payload, values, index, provinces):
-        "Apply a newer version of the trade; return the outcome"
+    def _update_from_platform(
+            self, trade, payload, values, index, provinces, changes):
+        """Apply a newer version of the trade; return the outcome
+        and add the sale to the changes to save, cancel or delete"""
         pool = Pool()
-        Line = pool.get('sale.line')
+        Mapping = pool.get('web.shop.taobao.product')
         if self.state not in EDITABLE:
-            self._set_platform_values(values)
-            self.save()
+            if self._set_platform_values(values):
+                changes['save'].append(self)
             trade.applied(payload, values, 'imported',
                 'shop_fulfilment.msg_trade_change_recorded', recorded=True,
                 tid=trade.tid, sale_state=self.state_string)
             return 'recorded'
         if values.closed:
             self._set_platform_values(values)
-            self.save()
-            self.__class__.cancel([self])
+            changes['save'].append(self)
+            changes['cancel'].append(self)
             trade.applied(payload, values, 'cancelled',
                 'shop_fulfilment.msg_trade_closed', tid=trade.tid)
             return 'cancelled'
@@ -277,19 +285,17 @@ class Sale(metaclass=PoolMeta):
                 tid=trade.tid, sale_state=self.state_string)
             return 'recorded'
         values.check_receiver()
-        Mapping = pool.get('web.shop.taobao.product')
         products = Mapping.map_lines(index, values)
         lines = self._platform_lines(self.web_shop, values, products)
         if [l.platform_key for l in lines] != [
                 l.platform_key for l in self.lines]:
-            Line.delete(list(self.lines))
+            changes['delete'].extend(self.lines)
             self.lines = lines
         self._set_receiver(values, provinces)
         self._set_platform_values(values)
-        self.save()
+        changes['save'].append(self)
         trade.applied(payload, values, 'imported')
         return 'updated'
-
 
     def _set_receiver(self, values, provinces):
         "Follow the buyer's change of address before the review"
