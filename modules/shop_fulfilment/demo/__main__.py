@@ -8,7 +8,11 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from collections import Counter
+
+# passlib still imports crypt, deprecated since Python 3.11
+warnings.filterwarnings('ignore', category=DeprecationWarning, module='passlib')
 
 DEMO_DIR = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(DEMO_DIR, 'relay_sample.sqlite')
@@ -79,6 +83,12 @@ def modules_version():
     return digest.hexdigest()
 
 
+def read_stamp(stamp):
+    if os.path.exists(stamp):
+        with open(stamp) as file:
+            return file.read()
+
+
 def activate(config, stamp):
     "Activate the modules, or upgrade them when their code changed"
     from proteus import Model, Wizard
@@ -88,7 +98,7 @@ def activate(config, stamp):
     version = modules_version()
     if todo:
         Module.click(todo, 'activate')
-    elif not os.path.exists(stamp) or open(stamp).read() != version:
+    elif read_stamp(stamp) != version:
         Module.click(modules, 'upgrade')
     else:
         return False
