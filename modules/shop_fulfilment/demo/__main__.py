@@ -13,6 +13,9 @@ from collections import Counter
 
 # passlib still imports crypt, deprecated since Python 3.11
 warnings.filterwarnings('ignore', category=DeprecationWarning, module='passlib')
+# SQLite cannot alter columns; trytond says so at every upgrade
+warnings.filterwarnings(
+    'ignore', category=UserWarning, module='trytond.backend.sqlite')
 
 DEMO_DIR = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(DEMO_DIR, 'relay_sample.sqlite')
