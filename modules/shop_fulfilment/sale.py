@@ -9,7 +9,6 @@ from trytond.modules.product import price_digits
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
 
 from . import taobao
 from .exceptions import TradeMappingError

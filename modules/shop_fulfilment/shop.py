@@ -7,7 +7,7 @@ from trytond.config import config
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval, If
+from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from . import taobao
@@ -20,18 +20,29 @@ RELAY_PAGE = 500
 API_CHUNK = 50
 
 
-def _platform_states():
-    return {'invisible': ~Eval('type').in_(list(PLATFORMS))}
+_PLATFORM = Eval('type').in_(list(PLATFORMS))
+
+
+def _platform_states(required=False):
+    states = {'invisible': ~_PLATFORM}
+    if required:
+        states['required'] = _PLATFORM
+    return states
+
+
+def _source_states(source, required=False):
+    "Shown, and maybe required, for the shops fetching from source"
+    states = {'invisible': ~_PLATFORM | (Eval('order_source') != source)}
+    if required:
+        states['required'] = _PLATFORM & (Eval('order_source') == source)
+    return states
 
 
 class Shop(metaclass=PoolMeta):
     __name__ = 'web.shop'
 
     seller_nick = fields.Char(
-        "Seller Nick", states={
-            'invisible': ~Eval('type').in_(list(PLATFORMS)),
-            'required': Eval('type').in_(list(PLATFORMS)),
-            },
+        "Seller Nick", states=_platform_states(required=True),
         help="The seller's nick on Taobao/Tmall, as in seller_nick.")
     order_source = fields.Selection([
             ('relay', "Relay Database"),
@@ -42,12 +53,7 @@ class Shop(metaclass=PoolMeta):
         "from.")
     relay_uri = fields.Char(
         "Relay Database URI",
-        states={
-            'invisible': (~Eval('type').in_(list(PLATFORMS))
-                | (Eval('order_source') != 'relay')),
-            'required': (Eval('type').in_(list(PLATFORMS))
-                & (Eval('order_source') == 'relay')),
-            },
+        states=_source_states('relay', required=True),
         help="The Jushita relay database holding jdp_tb_trade, "
         "as sqlite:////path/to/file or postgresql://user@host:port/db.")
     relay_watermark = fields.DateTime(
@@ -55,32 +61,17 @@ class Shop(metaclass=PoolMeta):
         help="The newest jdp_modified read from the relay database.\n"
         "Set it back to read the rows again from that time.")
     api_url = fields.Char(
-        "API URL", states={
-            'invisible': (~Eval('type').in_(list(PLATFORMS))
-                | (Eval('order_source') != 'api')),
-            })
+        "API URL", states=_source_states('api'))
     app_key = fields.Char(
-        "App Key", states={
-            'invisible': (~Eval('type').in_(list(PLATFORMS))
-                | (Eval('order_source') != 'api')),
-            })
+        "App Key", states=_source_states('api'))
     app_secret = fields.Char(
-        "App Secret", strip=False, states={
-            'invisible': (~Eval('type').in_(list(PLATFORMS))
-                | (Eval('order_source') != 'api')),
-            })
+        "App Secret", strip=False, states=_source_states('api'))
     session_key = fields.Char(
-        "Session Key", strip=False, states={
-            'invisible': (~Eval('type').in_(list(PLATFORMS))
-                | (Eval('order_source') != 'api')),
-            })
+        "Session Key", strip=False, states=_source_states('api'))
     sign_method = fields.Selection([
             ('md5', "MD5"),
             ('hmac', "HMAC-MD5"),
-            ], "Sign Method", states={
-            'invisible': (~Eval('type').in_(list(PLATFORMS))
-                | (Eval('order_source') != 'api')),
-            })
+            ], "Sign Method", states=_source_states('api'))
     api_watermark = fields.DateTime(
         "API Watermark", states=_platform_states(),
         help="The end of the last increment window fetched from the API.\n"
@@ -93,10 +84,7 @@ class Shop(metaclass=PoolMeta):
     postage_product = fields.Many2One(
         'product.product', "Postage Product",
         domain=[('type', '=', 'service')],
-        states={
-            'invisible': ~Eval('type').in_(list(PLATFORMS)),
-            'required': Eval('type').in_(list(PLATFORMS)),
-            },
+        states=_platform_states(required=True),
         context={'company': Eval('company', -1)}, depends={'company'},
         help="The service that carries the postage paid by the buyer.")
     match_product_code = fields.Boolean(
@@ -109,7 +97,7 @@ class Shop(metaclass=PoolMeta):
         "Last Fetch Summary", readonly=True, states=_platform_states())
     last_fetch_error = fields.Text(
         "Last Fetch Error", readonly=True, states={
-            'invisible': (~Eval('type').in_(list(PLATFORMS))
+            'invisible': (~_PLATFORM
                 | ~Eval('last_fetch_error')),
             })
     product_mappings = fields.One2Many(
@@ -125,7 +113,7 @@ class Shop(metaclass=PoolMeta):
             ]
         cls._buttons.update({
                 'refresh_orders': {
-                    'invisible': (~Eval('type').in_(list(PLATFORMS))
+                    'invisible': (~_PLATFORM
                         | ~Eval('order_source').in_(['relay', 'api'])),
                     'depends': ['type', 'order_source'],
                     },
@@ -133,7 +121,7 @@ class Shop(metaclass=PoolMeta):
 
     @classmethod
     def view_attributes(cls):
-        platform = ~Eval('type').in_(list(PLATFORMS))
+        platform = ~_PLATFORM
         return super().view_attributes() + [
             ('//page[@id="platform"]', 'states', {'invisible': platform}),
             ('//page[@name="product_mappings"]', 'states', {
@@ -163,10 +151,6 @@ class Shop(metaclass=PoolMeta):
     @classmethod
     def default_match_product_code(cls):
         return True
-
-    @property
-    def is_platform(self):
-        return self.type in PLATFORMS
 
     @classmethod
     @ModelView.button
