@@ -12,6 +12,12 @@ class TradeMappingError(UserError):
         self.message_id = message_id
         self.values = values
 
+    @classmethod
+    def from_trade_error(cls, error, tid):
+        "The translated error of a taobao.TradeError"
+        return cls('shop_fulfilment.msg_trade_%s' % error.code,
+            **dict(error.values, tid=tid))
+
 
 class PlatformError(UserError):
     pass

@@ -112,14 +112,14 @@ class Sale(metaclass=PoolMeta):
                     trade, payload, values, index, provinces, changes)
                 if outcome == 'create':
                     values.check_receiver()
+                    Address.check_province(values, provinces)
                     new.append((trade, payload, values,
                             Mapping.map_lines(index, values)))
                     continue
             except taobao.TradeError as error:
-                error = TradeMappingError(
-                    'shop_fulfilment.msg_trade_%s' % error.code,
-                    tid=trade.tid, **error.values)
-                trade.fail(payload, error, values)
+                trade.fail(payload,
+                    TradeMappingError.from_trade_error(error, trade.tid),
+                    values)
                 outcome = 'exception'
             except TradeMappingError as error:
                 trade.fail(payload, error, values)
@@ -159,16 +159,7 @@ class Sale(metaclass=PoolMeta):
         Buyer = pool.get('web.shop.taobao.buyer')
         Address = pool.get('party.address')
         counts = Counter()
-        checked = []
-        for trade, payload, values, products in items:
-            try:
-                Address.check_province(values, provinces)
-            except TradeMappingError as error:
-                trade.fail(payload, error, values)
-                counts['exception'] += 1
-                continue
-            checked.append((trade, payload, values, products))
-        checked = cls._check_tid_elsewhere(shop, checked, counts)
+        checked = cls._check_tid_elsewhere(shop, items, counts)
         if not checked:
             return counts
         trades = [v for _, _, v, _ in checked]

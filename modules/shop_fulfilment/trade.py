@@ -4,7 +4,7 @@
 import datetime as dt
 import json
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 
 from trytond.config import config
 from trytond.i18n import gettext
@@ -17,7 +17,6 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from . import taobao
 from .exceptions import TradeMappingError
-from .party import buyer_key
 
 STATUSES = [
     (None, ""),
@@ -241,7 +240,6 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
         "Map the newest pending payload of each trade onto its sale"
         pool = Pool()
         Sale = pool.get('sale.sale')
-        Buyer = pool.get('web.shop.taobao.buyer')
         Payload = pool.get('web.shop.taobao.payload')
         trades = [t for t in cls.browse(trades) if t.state == 'pending']
         cls.lock_for_processing(trades)
@@ -259,17 +257,11 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
             try:
                 values = taobao.parse_trade(taobao.load_trade(payload.data))
             except taobao.TradeError as error:
-                trade.fail(payload, TradeMappingError(
-                        'shop_fulfilment.msg_trade_%s' % error.code,
-                        **dict(error.values, tid=trade.tid)))
+                trade.fail(payload,
+                    TradeMappingError.from_trade_error(error, trade.tid))
                 counts['exception'] += 1
                 continue
             todo.append((trade, payload, values))
-        buyers = defaultdict(set)
-        for trade, _, values in todo:
-            buyers[trade.shop].add(buyer_key(values))
-        for shop, keys in buyers.items():
-            Buyer.lock(list(Buyer.get_buyers(shop, keys).values()))
         counts.update(Sale.apply_platform_trades(todo))
         cls.save(trades)
         Payload.save(list(latest.values()) + older)
