@@ -2,7 +2,9 @@
 # this repository contains the full copyright notices and license terms.
 from trytond.pool import Pool
 
-from . import party, product, sale, shop, trade
+from . import (
+    carrier, deadline, finance, fleet, merge, party, product, review, rule,
+    sale, shop, stock, trade)
 
 __all__ = ['register']
 
@@ -21,7 +23,38 @@ def register():
         party.Address,
         sale.Sale,
         sale.Line,
+        carrier.Carrier,
+        rule.Shop,
+        rule.CarrierRule,
+        rule.WarehouseRule,
+        rule.GiftRule,
+        rule.Sale,
+        rule.Line,
+        review.Shop,
+        review.Sale,
+        review.RejectStart,
+        finance.Shop,
+        finance.Sale,
+        stock.Sale,
+        stock.ShipmentOut,
+        merge.Sale,
+        merge.ShipmentOut,
+        merge.SplitStart,
+        fleet.ServiceArea,
+        fleet.FleetDelivery,
+        fleet.Sale,
+        deadline.Shop,
+        deadline.Template,
+        deadline.Sale,
+        deadline.Line,
+        deadline.ShipByExtension,
+        deadline.ExtendShipByStart,
+        deadline.ShipmentOut,
         module='shop_fulfilment', type_='model')
     Pool.register(
         trade.ImportFile,
+        review.Reject,
+        merge.Merge,
+        merge.Split,
+        deadline.ExtendShipBy,
         module='shop_fulfilment', type_='wizard')

@@ -21,3 +21,7 @@ class TradeMappingError(UserError):
 
 class PlatformError(UserError):
     pass
+
+
+class ReviewError(UserError):
+    "An order that cannot pass a review as it is"

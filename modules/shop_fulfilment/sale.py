@@ -175,6 +175,7 @@ class Sale(metaclass=PoolMeta):
             trade.sale = sale
             trade.applied(payload, values, 'imported')
         counts['created'] += len(sales)
+        counts['auto_reviewed'] += len(cls.auto_customer_review(sales))
         return counts
 
     @classmethod

@@ -460,6 +460,7 @@ def summary(counts):
         ('duplicate', 'msg_count_duplicate'),
         ('unchanged', 'msg_count_unchanged'),
         ('created', 'msg_count_created'),
+        ('auto_reviewed', 'msg_count_auto_reviewed'),
         ('updated', 'msg_count_updated'),
         ('waiting', 'msg_count_waiting'),
         ('ignored', 'msg_count_ignored'),

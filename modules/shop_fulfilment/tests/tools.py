@@ -10,7 +10,8 @@ from trytond.modules.shop_fulfilment import china
 from trytond.modules.shop_fulfilment.tests import generator
 
 __all__ = ['setup_china', 'get_cny', 'create_catalogue', 'create_shop',
-    'map_catalogue', 'DEMO_UNMAPPED']
+    'map_catalogue', 'setup_accounting', 'create_carrier',
+    'create_payment_journal', 'DEMO_UNMAPPED']
 
 # A SKU listed on the platform before it exists in Tryton
 DEMO_UNMAPPED = {'RQZ-2-T'}
@@ -143,3 +144,62 @@ def map_catalogue(shop, products, skip=(), config=None):
                 title=item['title'], product=products[item['code']]))
     Mapping.save(mappings)
     return mappings
+
+
+def setup_accounting(company, config=None):
+    """Create the fiscal year and the minimal chart of accounts;
+    return the accounts by kind and a goods category using them"""
+    from trytond.modules.account.tests.tools import (
+        create_chart, create_fiscalyear, get_accounts)
+    from trytond.modules.account_invoice.tests.tools import (
+        set_fiscalyear_invoice_sequences)
+    Category = Model.get('product.category', config=config)
+    fiscalyear = set_fiscalyear_invoice_sequences(
+        create_fiscalyear(company, config=config), config=config)
+    fiscalyear.click('create_period')
+    create_chart(company, config=config)
+    accounts = get_accounts(company, config=config)
+    category = Category(name="家用电器", accounting=True)
+    category.account_revenue = accounts['revenue']
+    category.account_expense = accounts['expense']
+    category.save()
+    return accounts, category
+
+
+def create_payment_journal(accounts, config=None):
+    """The journal recording what buyers pay the platform (Alipay),
+    cleared to the account of what the platform owes the shop"""
+    Account = Model.get('account.account', config=config)
+    Journal = Model.get('account.journal', config=config)
+    PaymentJournal = Model.get('account.payment.journal', config=config)
+    clearing = Account(name="支付宝待结算", code='1122.01',
+        type=accounts['cash'].type, reconcile=True,
+        parent=accounts['cash'].parent)
+    clearing.save()
+    journal, = Journal.find([('code', '=', 'CASH')], limit=1)
+    payment_journal = PaymentJournal(name="天猫支付宝",
+        process_method='manual', clearing_journal=journal,
+        clearing_account=clearing)
+    payment_journal.save()
+    return payment_journal
+
+
+def create_carrier(name, platform_code, config=None):
+    "A carrier known to the platform by its company code"
+    Carrier = Model.get('carrier', config=config)
+    Party = Model.get('party.party', config=config)
+    Uom = Model.get('product.uom', config=config)
+    Template = Model.get('product.template', config=config)
+    carriers = Carrier.find([('platform_code', '=', platform_code)])
+    if carriers:
+        return carriers[0]
+    template = Template(name="%s运费" % name, type='service',
+        default_uom=Uom(_data_id('product', 'uom_unit', config)),
+        salable=True, list_price=Decimal(0))
+    template.save()
+    carrier = Carrier(party=Party(name=name), carrier_product=template.products[0])
+    carrier.platform_code = platform_code
+    carrier.carrier_cost_method = 'product'
+    carrier.party.save()
+    carrier.save()
+    return carrier
