@@ -120,9 +120,16 @@ class Timers:
 
     def wrap_classmethod(self, cls, name, label=None):
         label = label or '%s.%s' % (cls.__name__, name)
-        function = getattr(cls, name).__func__
+        method = getattr(cls, name)
         self._undo.append((cls, name, cls.__dict__.get(name)))
-        setattr(cls, name, classmethod(self._timed(label, function)))
+        function = getattr(method, '__func__', None)
+        if function is None:
+            # A dualmethod, called here on the class
+            timed = self._timed(label, method)
+            setattr(cls, name,
+                classmethod(lambda cls, *args, **kw: timed(*args, **kw)))
+        else:
+            setattr(cls, name, classmethod(self._timed(label, function)))
 
     def wrap_method(self, cls, name, label=None):
         label = label or '%s.%s' % (cls.__name__, name)

@@ -35,6 +35,7 @@ def register():
         review.RejectStart,
         finance.Shop,
         finance.Sale,
+        finance.Invoice,
         stock.Sale,
         stock.ShipmentOut,
         merge.Sale,

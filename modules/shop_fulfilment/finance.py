@@ -6,13 +6,17 @@ import datetime as dt
 from collections import defaultdict
 
 from trytond.i18n import gettext
-from trytond.model import ModelView, fields
+from trytond.model import ModelView, dualmethod, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .exceptions import ReviewError
 from .review import FINANCE_REVIEW, REFUND_IN_PROGRESS
+
+# The processing already done by the finance review, not to repeat
+SKIP_PROCESS = '_shop_skip_process'
+
 
 
 class Shop(metaclass=PoolMeta):
@@ -96,10 +100,26 @@ class Sale(metaclass=PoolMeta):
         with Transaction().set_context(
                 {FINANCE_REVIEW: True}, _check_access=False):
             sales = cls.browse(sales)
-            cls.collect_platform_payments(sales)
+            payments = cls.collect_platform_payments(sales)
             cls.process(sales)
-            cls.post_platform_invoices(sales)
+            cls.post_platform_invoices(sales, payments)
             cls.after_finance_review(sales)
+
+    @classmethod
+    def confirm(cls, sales):
+        if Transaction().context.get(FINANCE_REVIEW):
+            # The finance review processes the sales itself, right away:
+            # the processing the confirmation queues would do it again
+            with Transaction().set_context({SKIP_PROCESS: True}):
+                super().confirm(sales)
+        else:
+            super().confirm(sales)
+
+    @classmethod
+    def process(cls, sales):
+        if Transaction().context.get(SKIP_PROCESS):
+            return
+        super().process(sales)
 
     @classmethod
     def collect_platform_payments(cls, sales):
@@ -134,17 +154,65 @@ class Sale(metaclass=PoolMeta):
         Payment.succeed(payments)
         Move.post([p.clearing_move for p in payments if p.clearing_move
                 and p.clearing_move.state != 'posted'])
+        return payments
 
     @classmethod
-    def post_platform_invoices(cls, sales):
-        "Post the invoices, which the platform payments settle"
+    def post_platform_invoices(cls, sales, payments):
+        """Post the invoices and settle each with the payment the platform
+        collected: its clearing line and the invoice's receivable line are
+        reconciled, all in one go"""
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        invoices = [i for s in sales for i in s.invoices
-            if i.state in {'draft', 'validated'}]
-        Invoice.post(invoices)
+        Payment = pool.get('account.payment')
+        Line = pool.get('account.move.line')
+        invoices = {s: [i for i in s.invoices
+                if i.state in {'draft', 'validated'}] for s in sales}
+        with Transaction().set_context({SKIP_PROCESS: True}):
+            Invoice.post(sum(invoices.values(), []))
+        to_reconcile, linked = [], []
+        for payment in payments:
+            sale_invoices = invoices.get(payment.origin, [])
+            if len(sale_invoices) != 1 or not payment.clearing_move:
+                continue
+            invoice, = sale_invoices
+            lines = [l for l in invoice.move.lines
+                if l.account == invoice.account]
+            clearing = [l for l in payment.clearing_move.lines
+                if l.account == invoice.account]
+            if len(lines) == 1 and len(clearing) == 1:
+                payment.line, = lines
+                linked.append(payment)
+                if sum(l.debit - l.credit for l in lines + clearing) == 0:
+                    to_reconcile.append(lines + clearing)
+        Payment.save(linked)
+        Line.reconcile(*to_reconcile)
 
     @classmethod
     def after_finance_review(cls, sales):
         "Hook for what follows the approval"
         pass
+
+
+class Invoice(metaclass=PoolMeta):
+    __name__ = 'account.invoice'
+
+    def add_payments(self, payments=None):
+        if Transaction().context.get(FINANCE_REVIEW):
+            # The finance review links them, in one go
+            return []
+        return super().add_payments(payments)
+
+    def reconcile_payments(self):
+        if Transaction().context.get(FINANCE_REVIEW):
+            return
+        super().reconcile_payments()
+
+    @dualmethod
+    def print_invoice(cls, invoices):
+        # Retail buyers get their invoice (发票) from the platform's service:
+        # the finance review does not render thousands of reports that
+        # nobody reads; they are rendered when printed.  The queued call
+        # keeps the context of the review that posted them.
+        if Transaction().context.get(FINANCE_REVIEW):
+            return
+        super().print_invoice(invoices)

@@ -101,6 +101,10 @@ class CarrierRule(sequence_ordered(), ModelSQL, ModelView):
         return '%s: %s' % (
             ', '.join(filter(None, criteria)) or '*', self.carrier.rec_name)
 
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('carrier.rec_name',) + tuple(clause[1:])]
+
     def match(self, sale):
         "Tell if the rule applies to the sale"
         if (self.delivery_mode
@@ -140,6 +144,10 @@ class WarehouseRule(sequence_ordered(), ModelSQL, ModelView):
     def get_rec_name(self, name):
         place = ' '.join(filter(None, [self.subdivision.rec_name, self.city]))
         return '%s: %s' % (place, self.warehouse.rec_name)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('warehouse.rec_name',) + tuple(clause[1:])]
 
     def match(self, sale):
         "Tell if the rule applies to the sale"

@@ -32,8 +32,10 @@ REFUND_STATUSES = [
     ('CLOSED', "Refund Closed"),
     ('SUCCESS', "Refunded"),
     ]
-# The sale is still only an order: the platform's changes apply
-EDITABLE = {'draft', 'quotation'}
+# The order is not reviewed yet: the platform's changes apply
+EDITABLE = {'draft'}
+# Not confirmed yet: a closed trade cancels it
+CANCELLABLE = {'draft', 'quotation'}
 
 
 class Sale(metaclass=PoolMeta):
@@ -256,6 +258,14 @@ class Sale(metaclass=PoolMeta):
         and add the sale to the changes to save, cancel or delete"""
         pool = Pool()
         Mapping = pool.get('web.shop.taobao.product')
+        if values.closed and self.state in CANCELLABLE:
+            # Nothing left to ship: the buyer was refunded
+            self._set_platform_values(values)
+            changes['save'].append(self)
+            changes['cancel'].append(self)
+            trade.applied(payload, values, 'cancelled',
+                'shop_fulfilment.msg_trade_closed', tid=trade.tid)
+            return 'cancelled'
         if self.state not in EDITABLE:
             if self._set_platform_values(values):
                 changes['save'].append(self)
@@ -263,13 +273,6 @@ class Sale(metaclass=PoolMeta):
                 'shop_fulfilment.msg_trade_change_recorded', recorded=True,
                 tid=trade.tid, sale_state=self.state_string)
             return 'recorded'
-        if values.closed:
-            self._set_platform_values(values)
-            changes['save'].append(self)
-            changes['cancel'].append(self)
-            trade.applied(payload, values, 'cancelled',
-                'shop_fulfilment.msg_trade_closed', tid=trade.tid)
-            return 'cancelled'
         if not values.paid:
             trade.applied(payload, values, 'imported',
                 'shop_fulfilment.msg_trade_change_recorded', recorded=True,

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from trytond.model import dualmethod, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 
 class Sale(metaclass=PoolMeta):
@@ -18,41 +18,69 @@ class Sale(metaclass=PoolMeta):
         "the supply of the warehouse covers it.")
 
     @classmethod
+    def copy(cls, sales, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('stock_short')
+        return super().copy(sales, default=default)
+
+    @classmethod
+    @without_check_access
     def update_stock_short(cls, sales):
-        """Flag the sales not yet processed whose goods the warehouse cannot
-        promise, the earliest paid served first"""
-        pool = Pool()
-        Product = pool.get('product.product')
-        by_warehouse = defaultdict(list)
-        for sale in sales:
-            if sale.state in {'draft', 'quotation'} and sale.warehouse:
-                by_warehouse[sale.warehouse].append(sale)
+        """Flag the reviewed sales not yet processed whose goods the warehouse
+        cannot promise, the earliest paid served first"""
         short, enough = [], []
-        for warehouse, w_sales in by_warehouse.items():
-            needs = [(sale, sale._goods_needed()) for sale in w_sales]
-            products = {p for _, n in needs for p in n}
-            with Transaction().set_context(
-                    stock_date_end=dt.date.max,
-                    company=w_sales[0].company.id):
-                quantities = Product.products_by_location(
-                    [warehouse.id], with_childs=True,
-                    grouping_filter=(list(products),))
-            left = {p: quantities.get((warehouse.id, p), 0)
-                for p in products}
-            needs.sort(key=lambda n: (
-                    n[0].platform_paid or dt.datetime.max, n[0].id))
-            for sale, needed in needs:
-                if all(left[p] >= q for p, q in needed.items()):
-                    for p, q in needed.items():
-                        left[p] -= q
-                    enough.append(sale)
-                else:
-                    short.append(sale)
+        for warehouse, w_sales in cls._stock_short_queue(sales).items():
+            w_short = cls._short_in_warehouse(warehouse, w_sales)
+            short.extend(w_short)
+            enough.extend(s for s in w_sales if s not in w_short)
         cls._write_stock_short(short, True)
         cls._write_stock_short(enough, False)
 
     @classmethod
+    def _stock_short_queue(cls, sales):
+        """The sales per warehouse that claim its goods before they are
+        processed: the given ones and the others passed the customer review"""
+        queue = defaultdict(list)
+        given = [s for s in sales
+            if s.state in {'draft', 'quotation'} and s.warehouse]
+        others = cls.search([
+                ('platform_trade', '!=', None),
+                ('state', '=', 'quotation'),
+                ('review_state', '=', 'finance'),
+                ('warehouse', 'in', list({s.warehouse.id for s in given})),
+                ('id', 'not in', [s.id for s in given]),
+                ]) if given else []
+        for sale in given + others:
+            queue[sale.warehouse].append(sale)
+        return queue
+
+    @classmethod
+    def _short_in_warehouse(cls, warehouse, sales):
+        "Return the sales the forecast quantities of the warehouse miss"
+        pool = Pool()
+        Product = pool.get('product.product')
+        needs = sorted(((s, s._goods_needed()) for s in sales),
+            key=lambda n: (n[0].platform_paid or dt.datetime.max, n[0].id))
+        products = list({p for _, n in needs for p in n})
+        with Transaction().set_context(
+                stock_date_end=dt.date.max, company=sales[0].company.id):
+            quantities = Product.products_by_location(
+                [warehouse.id], with_childs=True,
+                grouping_filter=(products,))
+        left = {p: quantities.get((warehouse.id, p), 0) for p in products}
+        short = []
+        for sale, needed in needs:
+            if all(left[p] >= q for p, q in needed.items()):
+                for p, q in needed.items():
+                    left[p] -= q
+            else:
+                short.append(sale)
+        return short
+
+    @classmethod
+    @without_check_access
     def _write_stock_short(cls, sales, value):
+        "The flag is the server's finding, whoever's action updates it"
         sales = [s for s in sales if bool(s.stock_short) != value]
         if sales:
             cls.write(sales, {'stock_short': value})
@@ -73,25 +101,42 @@ class Sale(metaclass=PoolMeta):
 class ShipmentOut(metaclass=PoolMeta):
     __name__ = 'stock.shipment.out'
 
+    @classmethod
+    def assign(cls, shipments):
+        # Every way to assign (try, force, ignore the missing) ends here
+        super().assign(shipments)
+        cls._update_sales_stock_short(shipments)
+
     @dualmethod
     def assign_try(cls, shipments):
+        # Tryton reserves the goods in the order of the shipments
+        shipments = sorted(shipments, key=cls._assign_priority)
         result = super().assign_try(shipments)
-        cls._update_sales_stock_short(shipments)
+        cls._update_sales_stock_short(
+            [s for s in cls.browse(shipments) if s.state == 'waiting'])
         return result
 
+    def _assign_priority(self):
+        "The earliest paid order is served first, as at its review"
+        pool = Pool()
+        SaleLine = pool.get('sale.line')
+        paid = [m.origin.sale.platform_paid for m in self.outgoing_moves
+            if isinstance(m.origin, SaleLine) and m.origin.sale.platform_paid]
+        return (min(paid, default=None) or self.create_date, self.id)
+
     @classmethod
+    @without_check_access
     def _update_sales_stock_short(cls, shipments):
-        "The shipments left waiting are short of stock, the others are not"
+        """The platform sales with a shipment waiting for goods are short of
+        stock, the others are not"""
         pool = Pool()
         Sale = pool.get('sale.sale')
-        short, enough = set(), set()
-        for shipment in cls.browse(shipments):
-            for move in shipment.outgoing_moves:
-                sale = getattr(move.origin, 'sale', None)
-                if isinstance(sale, Sale) and sale.platform_trade:
-                    if shipment.state == 'waiting':
-                        short.add(sale)
-                    else:
-                        enough.add(sale)
-        Sale._write_stock_short(list(short), True)
-        Sale._write_stock_short(list(enough - short), False)
+        SaleLine = pool.get('sale.line')
+        sales = {m.origin.sale for s in cls.browse(shipments)
+            for m in s.outgoing_moves
+            if isinstance(m.origin, SaleLine) and m.origin.sale.platform_trade}
+        short = [s for s in Sale.browse(list(sales))
+            if any(sh.state == 'waiting' for sh in s.shipments)]
+        Sale._write_stock_short(short, True)
+        Sale._write_stock_short(
+            [s for s in Sale.browse(list(sales)) if s not in short], False)

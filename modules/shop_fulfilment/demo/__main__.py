@@ -10,6 +10,7 @@ import sys
 import time
 import warnings
 from collections import Counter
+from decimal import Decimal
 
 # passlib still imports crypt, deprecated since Python 3.11
 warnings.filterwarnings('ignore', category=DeprecationWarning, module='passlib')
@@ -166,6 +167,39 @@ def setup_shop(config, relay):
     return shop
 
 
+def setup_reviews(config, company, shop):
+    """The fiscal year, the carriers, the platform payment journal and the
+    own fleet's area the reviews need"""
+    from proteus import Model
+    from trytond.modules.account.tests.tools import (
+        create_fiscalyear, get_accounts)
+    from trytond.modules.account_invoice.tests.tools import (
+        set_fiscalyear_invoice_sequences)
+    from trytond.modules.shop_fulfilment.tests import tools
+    FiscalYear = Model.get('account.fiscalyear', config=config)
+    Area = Model.get('web.shop.service_area', config=config)
+    Subdivision = Model.get('country.subdivision', config=config)
+    if not FiscalYear.find([]):
+        fiscalyear = set_fiscalyear_invoice_sequences(
+            create_fiscalyear(company, config=config), config=config)
+        fiscalyear.click('create_period')
+    yto = tools.create_carrier("圆通速递", 'YTO', config=config)
+    tools.create_carrier("顺丰速运", 'SF', config=config)
+    tools.create_carrier("中通快递", 'ZTO', config=config)
+    if not shop.payment_journal:
+        shop.payment_journal = tools.create_payment_journal(
+            get_accounts(config=config), config=config)
+    if not shop.default_carrier:
+        # The seed's Tmall shop ships everything by YTO unless noted
+        shop.default_carrier = yto
+        shop.auto_review = True
+        shop.auto_review_max_amount = Decimal(3000)
+    shop.save()
+    if not Area.find([]):
+        shanghai, = Subdivision.find([('code', '=', 'CN-SH')])
+        Area(name="上海市区", code='SH', subdivision=shanghai).save()
+
+
 def report(config, shop):
     from proteus import Model
     Trade = Model.get('web.shop.taobao.trade', config=config)
@@ -180,6 +214,9 @@ def report(config, shop):
     sales = Sale.find([('web_shop', '=', shop.id)])
     step("Sales of the shop: %s, of which on hold: %s" % (
             len(sales), sum(1 for s in sales if s.platform_hold)))
+    reviews = Counter(s.review_state_string for s in sales)
+    step("Sales by review: %s" % ', '.join(
+            '%s %s' % (n, s) for s, n in sorted(reviews.items())))
     for trade in trades:
         if trade.state == 'exception':
             print('    [%s] %s' % (trade.tid, trade.reason), flush=True)
@@ -218,9 +255,11 @@ def main(argv=None):
     if activate(config, stamp):
         config = pconfig.set_trytond(options.database)
     step("Company, chart of accounts, China's provinces")
-    setup_company(config)
+    company = setup_company(config)
     step("Shop, products and product mapping")
     shop = setup_shop(config, os.path.abspath(options.relay))
+    step("Fiscal year, carriers, payment journal, own fleet")
+    setup_reviews(config, company, shop)
     step("Importing from the relay database %s" % options.relay)
     shop.click('refresh_orders')
     report(config, shop)
