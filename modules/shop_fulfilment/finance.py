@@ -90,6 +90,8 @@ class Sale(metaclass=PoolMeta):
             sale.check_finance_review()
         if not sales:
             return
+        # Processing locks them: lock first, before any work is done
+        cls.lock(sales)
         cls.write(sales, {
                 'review_state': 'done',
                 'finance_reviewed_by': Transaction().user,
@@ -101,7 +103,7 @@ class Sale(metaclass=PoolMeta):
                 {FINANCE_REVIEW: True}, _check_access=False):
             sales = cls.browse(sales)
             payments = cls.collect_platform_payments(sales)
-            cls.process(sales)
+            cls.process(cls.browse(sales))
             cls.post_platform_invoices(sales, payments)
             cls.after_finance_review(sales)
 
@@ -142,6 +144,8 @@ class Sale(metaclass=PoolMeta):
         payments = []
         for journal, journal_payments in by_journal.items():
             Payment.save(journal_payments)
+            # One list: what one payment reads, all read at once
+            journal_payments = Payment.browse(journal_payments)
             Payment.submit(journal_payments)
 
             def group():
@@ -151,10 +155,11 @@ class Sale(metaclass=PoolMeta):
                 return group
             Payment.process(journal_payments, group)
             payments.extend(journal_payments)
+        payments = Payment.browse(payments)
         Payment.succeed(payments)
-        Move.post([p.clearing_move for p in payments if p.clearing_move
-                and p.clearing_move.state != 'posted'])
-        return payments
+        Move.post(Move.browse([p.clearing_move for p in payments
+                    if p.clearing_move and p.clearing_move.state != 'posted']))
+        return Payment.browse(payments)
 
     @classmethod
     def post_platform_invoices(cls, sales, payments):
@@ -165,10 +170,16 @@ class Sale(metaclass=PoolMeta):
         Invoice = pool.get('account.invoice')
         Payment = pool.get('account.payment')
         Line = pool.get('account.move.line')
-        invoices = {s: [i for i in s.invoices
-                if i.state in {'draft', 'validated'}] for s in sales}
+        sales = cls.browse(sales)
+        to_post = Invoice.browse([i for s in sales for i in s.invoices
+                if i.state in {'draft', 'validated'}])
         with Transaction().set_context({SKIP_PROCESS: True}):
-            Invoice.post(sum(invoices.values(), []))
+            Invoice.post(to_post)
+        to_post = Invoice.browse(to_post)
+        invoices = defaultdict(list)
+        for invoice in to_post:
+            for sale in invoice.sales:
+                invoices[sale].append(invoice)
         to_reconcile, linked = [], []
         for payment in payments:
             sale_invoices = invoices.get(payment.origin, [])

@@ -251,10 +251,15 @@ class Sale(metaclass=PoolMeta):
 
     def _update_from_platform(
             self, trade, payload, values, index, provinces, changes):
+        def routed():
+            return (self.shipment_address, [l.platform_key
+                    for l in self.lines if not getattr(l, 'gift_rule', None)])
+        before = routed()
         outcome = super()._update_from_platform(
             trade, payload, values, index, provinces, changes)
-        # The address or the items may have changed before the review
-        if outcome == 'updated':
+        # Only a new address or new items route the order again: the
+        # reviewer's choices stay otherwise
+        if outcome == 'updated' and routed() != before:
             self.apply_shop_rules([self])
         return outcome
 

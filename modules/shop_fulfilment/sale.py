@@ -9,6 +9,7 @@ from trytond.modules.product import price_digits
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
 
 from . import taobao
 from .exceptions import TradeMappingError
@@ -281,8 +282,8 @@ class Sale(metaclass=PoolMeta):
         values.check_receiver()
         products = Mapping.map_lines(index, values)
         lines = self._platform_lines(self.web_shop, values, products)
-        if [l.platform_key for l in lines] != [
-                l.platform_key for l in self.lines]:
+        if [l.platform_key for l in lines] != [l.platform_key
+                for l in self.lines if not getattr(l, 'gift_rule', None)]:
             changes['delete'].extend(self.lines)
             self.lines = lines
         self._set_receiver(values, provinces)
@@ -317,6 +318,21 @@ class Line(metaclass=PoolMeta):
         REFUND_STATUSES, "Refund Status", readonly=True)
     platform_gift = fields.Boolean("Gift", readonly=True)
     sku_properties = fields.Char("SKU Properties", readonly=True)
+
+    @property
+    @fields.depends('sale', '_parent_sale.platform_trade', 'company')
+    def planned_shipping_date(self):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        date = super().planned_shipping_date
+        if (date is None and self.sale and self.sale.platform_trade
+                and self.product and self.product.type != 'service'):
+            # Paid platform orders ship as soon as they can, even when the
+            # product has no lead time
+            with Transaction().set_context(
+                    company=self.company.id if self.company else None):
+                date = Date.today()
+        return date
 
     @classmethod
     def from_platform(cls, sale, line, product):

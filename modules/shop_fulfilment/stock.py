@@ -26,33 +26,39 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     @without_check_access
     def update_stock_short(cls, sales):
-        """Flag the reviewed sales not yet processed whose goods the warehouse
-        cannot promise, the earliest paid served first"""
+        """Flag the reviewed sales not yet processed of the sales' warehouses
+        whose goods the warehouse cannot promise, the earliest paid served
+        first; the sales back in draft claim nothing"""
         short, enough = [], []
-        for warehouse, w_sales in cls._stock_short_queue(sales).items():
+        warehouses = {s.warehouse for s in sales if s.warehouse}
+        for warehouse, w_sales in cls._stock_short_queue(warehouses).items():
             w_short = cls._short_in_warehouse(warehouse, w_sales)
             short.extend(w_short)
             enough.extend(s for s in w_sales if s not in w_short)
         cls._write_stock_short(short, True)
-        cls._write_stock_short(enough, False)
+        cls._write_stock_short(
+            enough + [s for s in sales if s.state == 'draft'], False)
 
     @classmethod
-    def _stock_short_queue(cls, sales):
+    def _stock_short_queue(cls, warehouses):
         """The sales per warehouse that claim its goods before they are
-        processed: the given ones and the others passed the customer review"""
+        processed: those waiting for the finance review"""
         queue = defaultdict(list)
-        given = [s for s in sales
-            if s.state in {'draft', 'quotation'} and s.warehouse]
-        others = cls.search([
-                ('platform_trade', '!=', None),
-                ('state', '=', 'quotation'),
-                ('review_state', '=', 'finance'),
-                ('warehouse', 'in', list({s.warehouse.id for s in given})),
-                ('id', 'not in', [s.id for s in given]),
-                ]) if given else []
-        for sale in given + others:
-            queue[sale.warehouse].append(sale)
+        if warehouses:
+            for sale in cls.search([
+                        ('platform_trade', '!=', None),
+                        ('state', '=', 'quotation'),
+                        ('review_state', '=', 'finance'),
+                        ('warehouse', 'in', [w.id for w in warehouses]),
+                        ]):
+                queue[sale.warehouse].append(sale)
         return queue
+
+    @classmethod
+    def send_to_exception(cls, sales, reason):
+        super().send_to_exception(sales, reason)
+        # Their goods go to the next orders waiting
+        cls.update_stock_short(cls.browse(sales))
 
     @classmethod
     def _short_in_warehouse(cls, warehouse, sales):
