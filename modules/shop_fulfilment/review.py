@@ -6,9 +6,9 @@ import datetime as dt
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.model.exceptions import AccessError
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import PoolMeta
 from trytond.pyson import Bool, Eval, If
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from . import china
@@ -344,6 +344,9 @@ class Reject(Wizard):
     reject = StateTransition()
 
     def transition_reject(self):
+        # Only the groups of the reject button may reject
+        with check_access():
+            self.model.reject_review(self.records)
         sales = [s for s in self.records
             if s.review_state in {'customer', 'finance'}]
         reason = self.start.reason.strip()
