@@ -9,6 +9,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelView, dualmethod, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import ReviewError
@@ -16,6 +17,7 @@ from .review import FINANCE_REVIEW, REFUND_IN_PROGRESS
 
 # The processing already done by the finance review, not to repeat
 SKIP_PROCESS = '_shop_skip_process'
+FINANCE_CHUNK = 25
 
 
 
@@ -101,11 +103,14 @@ class Sale(metaclass=PoolMeta):
         # shipping that follow from it, whatever their own access
         with Transaction().set_context(
                 {FINANCE_REVIEW: True}, _check_access=False):
-            sales = cls.browse(sales)
-            payments = cls.collect_platform_payments(sales)
-            cls.process(cls.browse(sales))
-            cls.post_platform_invoices(sales, payments)
-            cls.after_finance_review(sales)
+            # In small chunks: every number an invoice takes empties the
+            # transaction's cache, which a long list reads again
+            for chunk in grouped_slice(sales, FINANCE_CHUNK):
+                chunk = cls.browse(chunk)
+                payments = cls.collect_platform_payments(chunk)
+                cls.process(cls.browse(chunk))
+                cls.post_platform_invoices(chunk, payments)
+                cls.after_finance_review(cls.browse(chunk))
 
     @classmethod
     def confirm(cls, sales):
