@@ -180,9 +180,11 @@ def setup_reviews(config, company, shop):
     Area = Model.get('web.shop.service_area', config=config)
     Subdivision = Model.get('country.subdivision', config=config)
     if not FiscalYear.find([]):
-        fiscalyear = set_fiscalyear_invoice_sequences(
-            create_fiscalyear(company, config=config), config=config)
-        fiscalyear.click('create_period')
+        # Tryton's helpers find the sequence types by their English name
+        with config.set_context(language='en'):
+            fiscalyear = set_fiscalyear_invoice_sequences(
+                create_fiscalyear(company, config=config), config=config)
+            fiscalyear.click('create_period')
     yto = tools.create_carrier("圆通速递", 'YTO', config=config)
     tools.create_carrier("顺丰速运", 'SF', config=config)
     tools.create_carrier("中通快递", 'ZTO', config=config)
@@ -214,7 +216,8 @@ def report(config, shop):
     sales = Sale.find([('web_shop', '=', shop.id)])
     step("Sales of the shop: %s, of which on hold: %s" % (
             len(sales), sum(1 for s in sales if s.platform_hold)))
-    reviews = Counter(s.review_state_string for s in sales)
+    labels = dict(Sale._fields['review_state']['selection'])
+    reviews = Counter(labels.get(s.review_state) for s in sales)
     step("Sales by review: %s" % ', '.join(
             '%s %s' % (n, s) for s, n in sorted(reviews.items())))
     for trade in trades:
