@@ -5,15 +5,13 @@ order, which becomes the retail sale (零售单) already paid"""
 import datetime as dt
 from collections import defaultdict
 
-from trytond.i18n import gettext
 from trytond.model import ModelView, dualmethod, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from .exceptions import ReviewError
-from .review import FINANCE_REVIEW, REFUND_IN_PROGRESS
+from .review import FINANCE_REVIEW, REFUND_IN_PROGRESS, raise_first
 
 # The processing already done by the finance review, not to repeat
 SKIP_PROCESS = '_shop_skip_process'
@@ -79,9 +77,7 @@ class Sale(metaclass=PoolMeta):
             yield 'msg_finance_same_reviewer', {}
 
     def check_finance_review(self):
-        for message, values in self.finance_review_problems():
-            raise ReviewError(gettext('shop_fulfilment.' + message,
-                    sale=self.rec_name, **values))
+        raise_first(self, self.finance_review_problems())
 
     @classmethod
     @ModelView.button

@@ -33,6 +33,13 @@ REVIEW_REJECT = '_shop_review_reject'
 _DRAFT = Eval('state') == 'draft'
 
 
+def raise_first(sale, problems):
+    "Raise the first of the (message id, values) that stop the sale"
+    for message, values in problems:
+        raise ReviewError(gettext('shop_fulfilment.' + message,
+                sale=sale.rec_name, **values))
+
+
 class Shop(metaclass=PoolMeta):
     __name__ = 'web.shop'
 
@@ -242,9 +249,7 @@ class Sale(metaclass=PoolMeta):
             yield 'msg_review_notes', {}
 
     def check_customer_review(self):
-        for message, values in self.customer_review_problems():
-            raise ReviewError(gettext('shop_fulfilment.' + message,
-                    sale=self.rec_name, **values))
+        raise_first(self, self.customer_review_problems())
 
     @classmethod
     @ModelView.button

@@ -4,6 +4,8 @@
 import datetime as dt
 from collections import defaultdict
 
+from sql import Null
+
 from trytond.model import dualmethod, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
@@ -29,30 +31,51 @@ class Sale(metaclass=PoolMeta):
         """Flag the reviewed sales not yet processed of the sales' warehouses
         whose goods the warehouse cannot promise, the earliest paid served
         first; the sales back in draft claim nothing"""
-        short, enough = [], []
-        warehouses = {s.warehouse for s in sales if s.warehouse}
-        for warehouse, w_sales in cls._stock_short_queue(warehouses).items():
-            w_short = cls._short_in_warehouse(warehouse, w_sales)
-            short.extend(w_short)
-            enough.extend(s for s in w_sales if s not in w_short)
-        cls._write_stock_short(short, True)
-        cls._write_stock_short(
-            enough + [s for s in sales if s.state == 'draft'], False)
+        short, enough = set(), set()
+        warehouses = {s.warehouse: s.company for s in sales if s.warehouse}
+        for warehouse, company in warehouses.items():
+            needs = cls._stock_short_needs(warehouse)
+            w_short = cls._short_in_warehouse(warehouse, company, needs)
+            short |= w_short
+            enough |= set(needs) - w_short
+        cls._write_stock_short(cls.browse(short), True)
+        cls._write_stock_short(cls.browse(enough)
+            + [s for s in sales if s.state == 'draft'], False)
 
     @classmethod
-    def _stock_short_queue(cls, warehouses):
-        """The sales per warehouse that claim its goods before they are
-        processed: those waiting for the finance review"""
-        queue = defaultdict(list)
-        if warehouses:
-            for sale in cls.search([
-                        ('platform_trade', '!=', None),
-                        ('state', '=', 'quotation'),
-                        ('review_state', '=', 'finance'),
-                        ('warehouse', 'in', [w.id for w in warehouses]),
-                        ]):
-                queue[sale.warehouse].append(sale)
-        return queue
+    def _stock_short_needs(cls, warehouse):
+        """The goods per product of the sales that claim the warehouse's
+        stock before they are processed (those waiting for the finance
+        review), by sale id in the order they are served: one query, as
+        thousands of them may wait on a busy day"""
+        pool = Pool()
+        Line = pool.get('sale.line')
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        sale, line = cls.__table__(), Line.__table__()
+        product, template = Product.__table__(), Template.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*sale.join(line, condition=line.sale == sale.id
+                ).join(product, condition=line.product == product.id
+                ).join(template, condition=product.template == template.id
+                ).select(sale.id, line.product, line.quantity, line.unit,
+                    template.default_uom,
+                    where=(sale.platform_trade != Null)
+                    & (sale.state == 'quotation')
+                    & (sale.review_state == 'finance')
+                    & (sale.warehouse == warehouse.id)
+                    & (line.type == 'line') & (line.quantity > 0)
+                    & (template.type == 'goods'),
+                    order_by=[sale.platform_paid.asc, sale.id.asc]))
+        needs = {}
+        for sale_id, product_id, quantity, unit, default_uom in cursor:
+            if unit != default_uom:
+                quantity = Uom.compute_qty(
+                    Uom(unit), quantity, Uom(default_uom), round=False)
+            needed = needs.setdefault(sale_id, defaultdict(float))
+            needed[product_id] += quantity
+        return needs
 
     @classmethod
     def send_to_exception(cls, sales, reason):
@@ -61,26 +84,26 @@ class Sale(metaclass=PoolMeta):
         cls.update_stock_short(cls.browse(sales))
 
     @classmethod
-    def _short_in_warehouse(cls, warehouse, sales):
-        "Return the sales the forecast quantities of the warehouse miss"
+    def _short_in_warehouse(cls, warehouse, company, needs):
+        "Return the ids of the sales the forecast quantities miss"
         pool = Pool()
         Product = pool.get('product.product')
-        needs = sorted(((s, s._goods_needed()) for s in sales),
-            key=lambda n: (n[0].platform_paid or dt.datetime.max, n[0].id))
-        products = list({p for _, n in needs for p in n})
+        products = list({p for n in needs.values() for p in n})
+        if not products:
+            return set()
         with Transaction().set_context(
-                stock_date_end=dt.date.max, company=sales[0].company.id):
+                stock_date_end=dt.date.max, company=company.id):
             quantities = Product.products_by_location(
                 [warehouse.id], with_childs=True,
                 grouping_filter=(products,))
         left = {p: quantities.get((warehouse.id, p), 0) for p in products}
-        short = []
-        for sale, needed in needs:
+        short = set()
+        for sale_id, needed in needs.items():
             if all(left[p] >= q for p, q in needed.items()):
                 for p, q in needed.items():
                     left[p] -= q
             else:
-                short.append(sale)
+                short.add(sale_id)
         return short
 
     @classmethod
@@ -90,18 +113,6 @@ class Sale(metaclass=PoolMeta):
         sales = [s for s in sales if bool(s.stock_short) != value]
         if sales:
             cls.write(sales, {'stock_short': value})
-
-    def _goods_needed(self):
-        "The quantities of goods per product id, in their default unit"
-        pool = Pool()
-        Uom = pool.get('product.uom')
-        needed = defaultdict(float)
-        for line in self.lines:
-            if (line.type == 'line' and line.product
-                    and line.product.type == 'goods' and line.quantity):
-                needed[line.product.id] += Uom.compute_qty(
-                    line.unit, line.quantity, line.product.default_uom)
-        return needed
 
 
 class ShipmentOut(metaclass=PoolMeta):
