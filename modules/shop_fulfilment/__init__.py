@@ -41,6 +41,7 @@ def register():
         merge.Sale,
         merge.ShipmentOut,
         merge.SplitStart,
+        merge.SplitLine,
         fleet.ServiceArea,
         fleet.FleetDelivery,
         fleet.Sale,

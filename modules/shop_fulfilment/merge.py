@@ -125,27 +125,47 @@ class ShipmentOut(metaclass=PoolMeta):
         cls.wait([shipment])
 
     @classmethod
-    def split_off(cls, shipment, moves):
-        "Put the outgoing moves in a new shipment and return it"
+    def split_off(cls, shipment, later):
+        """Put the (outgoing move, quantity) in a new shipment and return it:
+        a whole move goes, a part of one goes as a copy"""
         pool = Pool()
         Move = pool.get('stock.move')
         cls.draft([shipment])
-        later, = cls.copy([shipment], default={'moves': None})
-        Move.write(list(moves), {'shipment': str(later)})
-        cls.wait([shipment, later])
-        return later
+        new, = cls.copy([shipment], default={'moves': None})
+        for move, quantity in later:
+            if quantity >= move.quantity:
+                Move.write([move], {'shipment': str(new)})
+            else:
+                Move.write([move], {'quantity': move.quantity - quantity})
+                Move.copy([move], default={
+                        'quantity': quantity, 'shipment': str(new)})
+        cls.wait([shipment, new])
+        return new
 
 
 class SplitStart(ModelView):
     "Split Shipment"
     __name__ = 'sale.split_shipment.start'
 
-    available_moves = fields.Many2Many(
-        'stock.move', None, None, "Available Moves", readonly=True)
-    moves = fields.Many2Many(
-        'stock.move', None, None, "Ship Later", required=True,
-        domain=[('id', 'in', Eval('available_moves', []))],
-        help="The goods that ship later, in a shipment of their own.")
+    lines = fields.One2Many(
+        'sale.split_shipment.line', None, "Goods",
+        help="Enter the quantities that ship later.")
+
+
+class SplitLine(ModelView):
+    "Split Shipment Line"
+    __name__ = 'sale.split_shipment.line'
+
+    move = fields.Many2One('stock.move', "Move", readonly=True)
+    product = fields.Many2One('product.product', "Product", readonly=True)
+    unit = fields.Many2One('product.uom', "Unit", readonly=True)
+    quantity = fields.Float("Quantity", digits='unit', readonly=True)
+    later = fields.Float(
+        "Ship Later", digits='unit', required=True,
+        domain=[
+            ('later', '>=', 0),
+            ('later', '<=', Eval('quantity', 0)),
+            ])
 
 
 class Split(Wizard):
@@ -168,21 +188,27 @@ class Split(Wizard):
             raise ReviewError(gettext(
                     'shop_fulfilment.msg_split_no_waiting',
                     sale=self.record.rec_name))
-        return {'available_moves': [m.id for m in moves]}
+        return {'lines': [{
+                        'move': m.id, 'product': m.product.id,
+                        'unit': m.unit.id, 'quantity': m.quantity,
+                        'later': 0,
+                        } for m in moves]}
 
     def transition_split(self):
         pool = Pool()
         Shipment = pool.get('stock.shipment.out')
         available = set(self._waiting_moves())
-        later = set(self.start.moves)
-        if not later <= available:
+        later = [(l.move, l.later) for l in self.start.lines if l.later]
+        if any(m not in available or not 0 < q <= m.quantity
+                for m, q in later):
             raise ReviewError(gettext(
                     'shop_fulfilment.msg_split_no_waiting',
                     sale=self.record.rec_name))
-        for shipment in {m.shipment for m in later}:
-            moves = [m for m in later if m.shipment == shipment]
-            if len(moves) == len([m for m in shipment.outgoing_moves
-                        if m.state != 'cancelled']):
+        for shipment in {m.shipment for m, _ in later}:
+            moves = [(m, q) for m, q in later if m.shipment == shipment]
+            if all(any(m == move and q >= m.quantity for m, q in moves)
+                    for move in shipment.outgoing_moves
+                    if move.state != 'cancelled'):
                 raise ReviewError(gettext(
                         'shop_fulfilment.msg_split_all',
                         shipment=shipment.rec_name))
