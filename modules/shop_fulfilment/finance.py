@@ -11,7 +11,7 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from .review import FINANCE_REVIEW, REFUND_IN_PROGRESS, raise_first
+from .review import FINANCE_REVIEW, raise_first
 
 # The processing already done by the finance review, not to repeat
 SKIP_PROCESS = '_shop_skip_process'
@@ -60,9 +60,7 @@ class Sale(metaclass=PoolMeta):
     def finance_review_problems(self):
         "Yield (message id, values) for what prevents the finance review"
         shop = self.web_shop
-        if self.platform_hold or any(
-                l.platform_refund_status in REFUND_IN_PROGRESS
-                for l in self.lines):
+        if self.refund_in_progress:
             yield 'msg_review_refund', {}
         if not shop.payment_journal:
             yield 'msg_finance_payment_journal', {'shop': shop.rec_name}
@@ -171,19 +169,18 @@ class Sale(metaclass=PoolMeta):
         Invoice = pool.get('account.invoice')
         Payment = pool.get('account.payment')
         Line = pool.get('account.move.line')
-        sales = cls.browse(sales)
-        to_post = Invoice.browse([i for s in sales for i in s.invoices
-                if i.state in {'draft', 'validated'}])
+        invoices = {s: [i.id for i in s.invoices
+                if i.state in {'draft', 'validated'}]
+            for s in cls.browse(sales)}
         with Transaction().set_context({SKIP_PROCESS: True}):
-            Invoice.post(to_post)
-        to_post = Invoice.browse(to_post)
-        invoices = defaultdict(list)
-        for invoice in to_post:
-            for sale in invoice.sales:
-                invoices[sale].append(invoice)
+            Invoice.post(Invoice.browse(sum(invoices.values(), [])))
+        # Read again, once, what the posting wrote
+        posted = {i.id: i for i in Invoice.browse(
+                sum(invoices.values(), []))}
         to_reconcile, linked = [], []
         for payment in payments:
-            sale_invoices = invoices.get(payment.origin, [])
+            sale_invoices = [
+                posted[i] for i in invoices.get(payment.origin, [])]
             if len(sale_invoices) != 1 or not payment.clearing_move:
                 continue
             invoice, = sale_invoices

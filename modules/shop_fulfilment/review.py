@@ -11,7 +11,7 @@ from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction, check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from . import china
+from . import china, taobao
 from .delivery import DELIVERY_MODES_OPTIONAL
 from .exceptions import ReviewError
 
@@ -22,10 +22,6 @@ REVIEW_STATES = [
     ('finance', "To Finance Review"),
     ('done', "Reviewed"),
     ]
-# The platform's refund states that are not over
-REFUND_IN_PROGRESS = {
-    'WAIT_SELLER_AGREE', 'WAIT_BUYER_RETURN_GOODS',
-    'WAIT_SELLER_CONFIRM_GOODS'}
 # Reviewed by the server, not by a person: only their own code sets them
 CUSTOMER_REVIEW = '_shop_customer_review'
 FINANCE_REVIEW = '_shop_finance_review'
@@ -216,6 +212,13 @@ class Sale(metaclass=PoolMeta):
             if sale.platform_trade and sale.review_state:
                 raise AccessError(gettext(message, sale=sale.rec_name))
 
+    @property
+    def refund_in_progress(self):
+        "A refund is in progress on the platform for the order or a line"
+        return self.platform_hold or any(
+            l.platform_refund_status in taobao.REFUND_IN_PROGRESS
+            for l in self.lines)
+
     def customer_review_problems(self):
         "Yield (message id, values) for what prevents the customer review"
         if not self.delivery_mode:
@@ -240,9 +243,7 @@ class Sale(metaclass=PoolMeta):
             if line.type == 'line' and not line.product:
                 yield 'msg_review_line_product', {
                     'line': line.description or ''}
-        if self.platform_hold or any(
-                l.platform_refund_status in REFUND_IN_PROGRESS
-                for l in self.lines):
+        if self.refund_in_progress:
             yield 'msg_review_refund', {}
         if ((self.buyer_message or self.seller_memo)
                 and not self.notes_acknowledged):
