@@ -204,11 +204,8 @@ def instrument(pool):
     return timers
 
 
-def setup(args):
-    "Create the database, the company, China, the catalogue and the shops"
-    from proteus import Model
-    from trytond.modules.company.tests.tools import create_company
-    from trytond.modules.shop_fulfilment.tests import tools
+def activate():
+    "Create the database with the module activated, from DB_CACHE if set"
     from trytond.tests.test_tryton import DB_CACHE, drop_db
     from trytond.tests.tools import activate_modules
 
@@ -218,6 +215,15 @@ def setup(args):
     print("module activated in %.1f s (%s)" % (
             time.perf_counter() - start,
             'DB_CACHE ' + DB_CACHE if DB_CACHE else 'no DB_CACHE'))
+
+
+def setup(args):
+    "Create the database, the company, China, the catalogue and the shops"
+    from proteus import Model
+    from trytond.modules.company.tests.tools import create_company
+    from trytond.modules.shop_fulfilment.tests import tools
+
+    activate()
     start = time.perf_counter()
     create_company(currency=tools.get_cny())
     tools.setup_china()

@@ -112,15 +112,8 @@ def setup(args):
     from trytond.modules.company.tests.tools import (
         create_company, get_company)
     from trytond.modules.shop_fulfilment.tests import tools
-    from trytond.tests.test_tryton import DB_CACHE, drop_db
-    from trytond.tests.tools import activate_modules
 
-    start = time.perf_counter()
-    drop_db()
-    activate_modules('shop_fulfilment')
-    print("module activated in %.1f s (%s)" % (
-            time.perf_counter() - start,
-            'DB_CACHE ' + DB_CACHE if DB_CACHE else 'no DB_CACHE'))
+    bench_import.activate()
     start = time.perf_counter()
     create_company(currency=tools.get_cny())
     company = get_company()
