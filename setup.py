@@ -56,7 +56,8 @@ setup(
     packages=packages,
     package_dir=package_dir,
     package_data=package_data,
-    install_requires=requires() + ['proteus >= 7.0, < 7.1', 'relatorio'],
+    install_requires=requires() + ['proteus >= 7.0, < 7.1', 'relatorio',
+        'python-barcode'],
     extras_require={
         'postgresql': ['psycopg2-binary >= 2.7'],
         'test': ['pytest', 'psycopg2-binary >= 2.7'],

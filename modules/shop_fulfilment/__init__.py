@@ -3,8 +3,9 @@
 from trytond.pool import Pool
 
 from . import (
-    carrier, deadline, finance, fleet, merge, party, product, review, rule,
-    sale, shop, stock, trade)
+    carrier, consignment, deadline, dispatch, finance, fleet, merge, party,
+    product, report, review, rule, sale, shipping_exception, shop, stock,
+    trade, tracking, warehouse, waybill)
 
 __all__ = ['register']
 
@@ -52,6 +53,13 @@ def register():
         deadline.ShipByExtension,
         deadline.ExtendShipByStart,
         deadline.ShipmentOut,
+        # waybill models
+        # report models
+        # warehouse models
+        # consignment models
+        # tracking models
+        # dispatch models
+        # shipping_exception models
         module='shop_fulfilment', type_='model')
     Pool.register(
         trade.ImportFile,
@@ -59,4 +67,14 @@ def register():
         merge.Merge,
         merge.Split,
         deadline.ExtendShipBy,
+        # waybill wizards
+        # report wizards
+        # warehouse wizards
+        # consignment wizards
+        # tracking wizards
+        # dispatch wizards
+        # shipping_exception wizards
         module='shop_fulfilment', type_='wizard')
+    Pool.register(
+        # report reports
+        module='shop_fulfilment', type_='report')

@@ -97,7 +97,7 @@ def trade_id(trade):
     return str(trade.get('tid_str') or trade.get('tid'))
 
 
-class TopServer:
+class BaseServer:
     "The gateway serving the trades, a list tests may change between calls"
 
     def __init__(self, app_key, app_secret, session, trades=None):
@@ -247,6 +247,7 @@ class TopServer:
 
     @property
     def methods(self):
+        "The API methods served: service mixins add theirs"
         return {
             'taobao.trades.sold.increment.get': self.sold_increment,
             'taobao.trade.fullinfo.get': self.fullinfo,
@@ -256,6 +257,15 @@ class TopServer:
         method = params['method']
         name = method.removeprefix('taobao.').replace('.', '_') + '_response'
         return name, self.methods[method](params)
+
+    def trade(self, tid):
+        "Return the latest version of the trade or refuse as the platform"
+        with self._lock:
+            trades = [t for t in self.trades if trade_id(t) == str(tid)]
+        if not trades:
+            raise Refusal(15, '', 'isv.trade-not-exist',
+                'trade %s does not exist' % tid)
+        return trades[-1]
 
     def sold_increment(self, params):
         require(params, 'fields', 'start_modified', 'end_modified')
@@ -327,3 +337,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
+
+
+# The services of the gateway, each in its own file, are mixed in here: they
+# import what they need from this module, which is defined by now.
+from .top_waybill import WaybillService  # noqa: E402
+from .top_logistics import LogisticsService  # noqa: E402
+
+
+class TopServer(WaybillService, LogisticsService, BaseServer):
+    "The gateway with all the services the tests use"

@@ -1,0 +1,3 @@
+# This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"Ship confirmation to the platform (批量发货)"

@@ -1,0 +1,3 @@
+# This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"Waybill numbers (面单号): number ranges and the electronic waybill service"
