@@ -4,7 +4,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from proteus import Model
+from proteus import Model, Wizard
 from trytond.modules.currency.tests.tools import get_currency
 from trytond.modules.shop_fulfilment import china
 from trytond.modules.shop_fulfilment.tests import generator
@@ -203,3 +203,86 @@ def create_carrier(name, platform_code, config=None):
     carrier.party.save()
     carrier.save()
     return carrier
+
+
+def setup_shop_with_stock(quantity=1000, config=None):
+    """Set up the company, accounting, the catalogue in stock, the carriers
+    (YTO, SF) and a Tmall shop reviewing through to finance; return a dict
+    with company, accounts, products, shop, carriers (by platform code)
+    and journal.  Call it right after activate_modules."""
+    from trytond.modules.company.tests.tools import (
+        create_company, get_company)
+    _ = create_company(currency=get_cny(config), config=config)
+    company = get_company(config=config)
+    setup_china(config)
+    accounts, category = setup_accounting(company, config)
+    products = create_catalogue(account_category=category, config=config)
+    shop = create_shop(
+        "天猫旗舰店", 'tmall', order_source='file',
+        account_category=category, config=config)
+    map_catalogue(shop, products, config=config)
+    carriers = {
+        'YTO': create_carrier("圆通速递", 'YTO', config),
+        'SF': create_carrier("顺丰速运", 'SF', config),
+        }
+    journal = create_payment_journal(accounts, config)
+    shop.default_carrier = carriers['YTO']
+    shop.payment_journal = journal
+    shop.save()
+    Location = Model.get('stock.location', config=config)
+    Inventory = Model.get('stock.inventory', config=config)
+    storage, = Location.find([('code', '=', 'STO')], limit=1)
+    inventory = Inventory(location=storage)
+    for product in products.values():
+        if product.type == 'goods':
+            inventory.lines.new(product=product, quantity=quantity)
+    inventory.click('confirm')
+    return {
+        'company': company, 'accounts': accounts, 'category': category,
+        'products': products, 'shop': shop, 'carriers': carriers,
+        'journal': journal,
+        }
+
+
+def import_trades(shop, trades, config=None):
+    "Import the trades through the file wizard; return the summary"
+    Wizard_ = Wizard if config is None else (
+        lambda *a, **k: Wizard(*a, config=config, **k))
+    import_ = Wizard_('web.shop.taobao.import_file')
+    import_.form.shop = shop
+    import_.form.file_ = '\n'.join(
+        generator.response_text(t) for t in trades).encode()
+    import_.execute('import_')
+    summary = import_.form.summary
+    import_.execute('end')
+    return summary
+
+
+def finance_reviewed_sales(shop, trades, delivery_mode='express',
+        carrier=None, config=None):
+    """Import the paid trades and pass both reviews as the reviewers do;
+    return the sales not on hold (in platform payment order), processed
+    with their shipments waiting in the warehouse"""
+    Sale = Model.get('sale.sale', config=config)
+    import_trades(shop, trades, config=config)
+    tids = [str(t.get('tid_str') or t['tid']) for t in trades]
+    sales = Sale.find([('web_shop', '=', shop.id), ('web_id', 'in', tids)],
+        order=[('platform_paid', 'ASC'), ('id', 'ASC')])
+    # Orders with a refund in progress stay on hold, as in the client
+    sales = [s for s in sales if not s.platform_hold]
+    for sale in sales:
+        if sale.review_state != 'customer':
+            continue
+        sale.notes_acknowledged = True
+        sale.delivery_mode = delivery_mode
+        if carrier:
+            sale.carrier = carrier
+        if delivery_mode == 'scheduled':
+            sale.scheduled_date = dt.date.today() + dt.timedelta(days=2)
+        sale.save()
+    Sale.click([s for s in sales if s.review_state == 'customer'],
+        'customer_review')
+    Sale.click([s for s in sales if s.review_state == 'finance'],
+        'finance_review')
+    return Sale.find([('id', 'in', [s.id for s in sales])],
+        order=[('platform_paid', 'ASC'), ('id', 'ASC')])
