@@ -8,7 +8,7 @@ import os
 from setuptools import setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODULES = ['shop_fulfilment']
+MODULES = ['shop_fulfilment', 'shop_returns']
 
 
 def read(*path):

@@ -54,12 +54,50 @@ def register():
         deadline.ExtendShipByStart,
         deadline.ShipmentOut,
         # waybill models
+        waybill.Carrier,
+        waybill.Shop,
+        waybill.Package,
+        waybill.VoidWaybill,
+        waybill.ShipmentOut,
+        waybill.ShipmentInReturn,
+        waybill.Cron,
         # report models
+        report.Shop,
+        report.WaybillTemplate,
+        report.Package,
         # warehouse models
+        warehouse.Shop,
+        warehouse.Template,
+        warehouse.PackageType,
+        warehouse.Package,
+        warehouse.Move,
+        warehouse.ShipmentOut,
+        warehouse.CheckParcelStart,
+        warehouse.CheckParcelMismatch,
+        warehouse.InspectShipmentStart,
+        warehouse.PackShipmentStart,
+        warehouse.WeighParcelStart,
+        warehouse.HandOverStart,
         # consignment models
+        consignment.Consignment,
+        consignment.ShipmentOut,
+        consignment.Sale,
+        consignment.Cron,
         # tracking models
+        tracking.ShipmentOut,
+        tracking.Cron,
         # dispatch models
+        fleet.ShipmentOut,
+        dispatch.ServiceOutlet,
+        dispatch.DispatchStart,
+        dispatch.FailStart,
         # shipping_exception models
+        shipping_exception.ShippingException,
+        shipping_exception.ShippingExceptionLine,
+        shipping_exception.Move,
+        shipping_exception.ShipmentOut,
+        shipping_exception.ShipmentOutReturn,
+        shipping_exception.Sale,
         module='shop_fulfilment', type_='model')
     Pool.register(
         trade.ImportFile,
@@ -68,13 +106,27 @@ def register():
         merge.Split,
         deadline.ExtendShipBy,
         # waybill wizards
+        waybill.CreateShipping,
         # report wizards
+        report.PrintWaybill,
         # warehouse wizards
+        warehouse.CheckParcel,
+        warehouse.InspectShipment,
+        warehouse.PackShipment,
+        warehouse.WeighParcel,
+        warehouse.HandOver,
         # consignment wizards
         # tracking wizards
         # dispatch wizards
+        dispatch.Dispatch,
+        dispatch.Fail,
         # shipping_exception wizards
         module='shop_fulfilment', type_='wizard')
     Pool.register(
         # report reports
+        report.WaybillReport,
+        report.DeliveryNote,
+        report.PickList,
+        report.HandoverList,
+        report.FleetNote,
         module='shop_fulfilment', type_='report')

@@ -29,7 +29,7 @@ def _load(name, path):
 
 
 taobao = _load('shop_fulfilment_taobao', HERE.parent / 'taobao.py')
-top_server = _load('shop_fulfilment_top_server', HERE / 'top_server.py')
+from trytond.modules.shop_fulfilment.tests import top_server  # noqa: E402
 TradeError = taobao.TradeError
 TopError = taobao.TopError
 
