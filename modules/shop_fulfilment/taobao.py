@@ -670,23 +670,39 @@ class RelayReader:
         """Return the rows of the seller modified on the relay since
 
         after is the (jdp_modified, tid) of the last row read."""
-        p = self.placeholder
-        query = ('SELECT tid, status, modified, jdp_modified, jdp_response '
-            'FROM jdp_tb_trade '
-            'WHERE seller_nick = {p} AND jdp_modified >= {p}')
+        if after:
+            after = (after[0], str(after[1]))
+        rows = self._page('jdp_tb_trade', 'tid',
+            ['status', 'modified', 'jdp_response'],
+            seller_nick, since, after, limit)
+        with self._reading():
+            return [self._row(t, s, m, j, r) for t, j, s, m, r in rows]
+
+    def _page(self, table, key, columns, seller_nick, since, after, limit):
+        """Return (key, jdp_modified, *columns) of the seller's rows of table
+        modified since, ordered by (jdp_modified, key)
+
+        The page starts after the (jdp_modified, key) given: keyset paging,
+        so that rows sharing a jdp_modified are neither skipped nor read
+        twice."""
+        query = ('SELECT {key}, jdp_modified, %s FROM {table} '
+            'WHERE seller_nick = {p} AND jdp_modified >= {p}'
+            % ', '.join(columns))
         params = [seller_nick, self._to_relay(since)]
         if after:
-            jdp_modified, tid = after
+            jdp_modified, last = after
             query += (' AND (jdp_modified > {p} '
-                'OR (jdp_modified = {p} AND tid > {p}))')
-            params += [self._to_relay(jdp_modified)] * 2 + [str(tid)]
-        query += ' ORDER BY jdp_modified, tid LIMIT {p}'
+                'OR (jdp_modified = {p} AND {key} > {p}))')
+            params += [self._to_relay(jdp_modified)] * 2 + [last]
+        query += ' ORDER BY jdp_modified, {key} LIMIT {p}'
         params.append(limit)
         with self._reading():
             cursor = self.connection.cursor()
             try:
-                cursor.execute(query.format(p=p), params)
-                return [self._row(*r) for r in cursor.fetchall()]
+                cursor.execute(
+                    query.format(p=self.placeholder, key=key, table=table),
+                    params)
+                return cursor.fetchall()
             finally:
                 cursor.close()
 
@@ -699,14 +715,18 @@ class RelayReader:
             raise RelayError(str(exception)) from exception
 
     def _row(self, tid, status, modified, jdp_modified, response):
-        if isinstance(response, (bytes, memoryview)):
-            response = bytes(response).decode('utf-8')
         return RelayRow(
             tid=str(tid),
             status=status or '',
             modified=self._from_relay(modified),
             jdp_modified=self._from_relay(jdp_modified),
-            response=response)
+            response=self._text(response))
+
+    @staticmethod
+    def _text(response):
+        if isinstance(response, (bytes, memoryview)):
+            return bytes(response).decode('utf-8')
+        return response
 
     def _to_relay(self, value):
         if self.text_times:

@@ -160,33 +160,12 @@ class RefundRelayReader(RelayReader):
         """Return (refund_id, jdp_modified, response) of the seller's rows
         modified on the relay since; after is the last (jdp_modified,
         refund_id) read"""
-        p = self.placeholder
-        query = ('SELECT refund_id, jdp_modified, jdp_response '
-            'FROM jdp_tb_refund '
-            'WHERE seller_nick = {p} AND jdp_modified >= {p}')
-        params = [seller_nick, self._to_relay(since)]
         if after:
-            jdp_modified, refund_id = after
-            query += (' AND (jdp_modified > {p} '
-                'OR (jdp_modified = {p} AND refund_id > {p}))')
-            params += [self._to_relay(jdp_modified)] * 2 + [int(refund_id)]
-        query += ' ORDER BY jdp_modified, refund_id LIMIT {p}'
-        params.append(limit)
+            after = (after[0], int(after[1]))
         with self._reading():
-            cursor = self.connection.cursor()
-            try:
-                cursor.execute(query.format(p=p), params)
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
             return [(str(r), self._from_relay(m), self._text(t))
-                for r, m, t in rows]
-
-    @staticmethod
-    def _text(response):
-        if isinstance(response, (bytes, memoryview)):
-            return bytes(response).decode('utf-8')
-        return response
+                for r, m, t in self._page('jdp_tb_refund', 'refund_id',
+                    ['jdp_response'], seller_nick, since, after, limit)]
 
 
 def changed_refunds(client, start, end, page_size=100):
