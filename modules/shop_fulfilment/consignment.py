@@ -266,7 +266,7 @@ class Consignment(Workflow, ModelSQL, ModelView):
         Sale = pool.get('sale.sale')
         shipments = sorted(
             (s for s in shipments
-                if s.state == 'done' and s.shipping_reference),
+                if s.state == 'done' and not s.platform_waybill_missing),
             key=lambda s: s.id)
         # The unique constraint guards; the lock spares its error to the
         # clerk pressing the button while the scheduled job runs
@@ -315,7 +315,7 @@ class Consignment(Workflow, ModelSQL, ModelView):
         consignment = cls(
             company=shipment.company, shop=sale.web_shop, sale=sale,
             shipment=shipment, tid=sale.web_id,
-            out_sid=shipment.shipping_reference, is_split=split,
+            out_sid=shipment.platform_waybill(sale), is_split=split,
             deadline=sale.ship_by,
             sub_tids=','.join(sorted(oids, key=lambda o: (len(o), o)))
             if split else '')
@@ -500,6 +500,15 @@ class ShipmentOut(metaclass=PoolMeta):
             default.setdefault(name)
         return super().copy(shipments, default=default)
 
+    @property
+    def platform_waybill_missing(self):
+        "The shipment has no number to be confirmed to the platform with"
+        return not self.shipping_reference
+
+    def platform_waybill(self, sale):
+        "The waybill number confirming to the platform the sale's goods"
+        return self.shipping_reference
+
     @classmethod
     def platform_goods(cls, shipments):
         """The platform sub-order ids (oid) of the goods each shipment sends,
@@ -648,7 +657,7 @@ class ShipmentOut(metaclass=PoolMeta):
                 raise ConsignmentError(gettext(
                         'shop_fulfilment.msg_consignment_not_handed_over',
                         shipment=shipment.rec_name))
-            if not shipment.shipping_reference:
+            if shipment.platform_waybill_missing:
                 raise ConsignmentError(gettext(
                         'shop_fulfilment.msg_consignment_no_waybill',
                         shipment=shipment.rec_name))

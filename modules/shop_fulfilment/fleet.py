@@ -265,6 +265,7 @@ class FleetDelivery(Workflow, ModelSQL, ModelView):
                         delivery=delivery.rec_name))
         cls.write(deliveries, {'delivered_at': dt.datetime.now()})
         cls.ship(deliveries)
+        cls.record_signature(deliveries)
 
     @classmethod
     def ship(cls, deliveries):
@@ -284,6 +285,22 @@ class FleetDelivery(Workflow, ModelSQL, ModelView):
                         shipment=shipment.rec_name))
             shipments.append(shipment)
         Shipment.done(shipments)
+
+    @classmethod
+    def record_signature(cls, deliveries):
+        """The buyers signed at the door: their shipments are delivered,
+        which starts the return window as a carrier's signature does"""
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.out')
+        to_write = []
+        for delivery in deliveries:
+            if delivery.shipment:
+                to_write.extend(([delivery.shipment], {
+                            'tracking_state': 'delivered',
+                            'delivered_at': delivery.delivered_at,
+                            }))
+        if to_write:
+            Shipment.write(*to_write)
 
     @classmethod
     def from_sales(cls, sales):
@@ -319,6 +336,23 @@ class ShipmentOut(metaclass=PoolMeta):
     def check_waybills(cls, shipments):
         # No carrier's waybill goes on our own trucks: the fleet note does
         super().check_waybills([s for s in shipments if not s.own_fleet])
+
+    @property
+    def platform_waybill_missing(self):
+        return super().platform_waybill_missing and not self.own_fleet
+
+    def platform_waybill(self, sale):
+        number = super().platform_waybill(sale)
+        if not number and self.own_fleet:
+            # The platform needs a number for every trade shipped; confirmed
+            # as "other" logistics (自己联系物流), the trade's own stands for it
+            number = sale.web_id
+        return number
+
+    @property
+    def tracked_on_platform(self):
+        # No carrier scans our own trucks: the fleet records the signature
+        return super().tracked_on_platform and not self.own_fleet
 
 
 class Sale(metaclass=PoolMeta):

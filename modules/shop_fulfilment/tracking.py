@@ -148,6 +148,11 @@ class ShipmentOut(metaclass=PoolMeta):
             return china_to_utc(
                 signed + dt.timedelta(days=RETURN_DAYS + 1), dt.time())
 
+    @property
+    def tracked_on_platform(self):
+        "The carrier's scans of the parcel are on the platform"
+        return True
+
     @classmethod
     def in_transit_domain(cls):
         "The confirmed parcels not delivered, handed over recently"
@@ -192,7 +197,7 @@ class ShipmentOut(metaclass=PoolMeta):
         now, clients, writes = utc_now(), {}, []
         for shipment in cls.browse(shipments):
             consignment = first.get(shipment)
-            if not consignment:
+            if not consignment or not shipment.tracked_on_platform:
                 continue
             if consignment.shop not in clients:
                 clients[consignment.shop] = platform_client(consignment.shop)
