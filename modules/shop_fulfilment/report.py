@@ -3,12 +3,14 @@
 "Retail-delivery documents: waybill, delivery note, pick list, handover list, fleet note"
 import datetime as dt
 from collections import defaultdict
+from functools import partial
 
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.report import Report
+from trytond.tools import grouped_slice
 from trytond.transaction import without_check_access
 from trytond.wizard import StateAction, StateTransition, Wizard
 
@@ -35,19 +37,19 @@ def shipment_sales(shipment):
     a merged shipment carries several"""
     pool = Pool()
     SaleLine = pool.get('sale.line')
-    sales = {m.origin.sale for m in getattr(shipment, 'outgoing_moves', [])
+    sales = {m.origin.sale for m in outgoing_moves(shipment)
         if isinstance(m.origin, SaleLine)}
     return sorted(sales, key=lambda s: (s.platform_paid or dt.datetime.max,
             s.id))
 
 
-def trade_ids(shipment):
-    return ', '.join(s.web_id for s in shipment_sales(shipment) if s.web_id)
+def trade_ids(shipment, sales=shipment_sales):
+    return ', '.join(s.web_id for s in sales(shipment) if s.web_id)
 
 
-def receiver_phone(shipment):
+def receiver_phone(shipment, sales=shipment_sales):
     "The phone as the platform gave it: a masked one stays masked"
-    for sale in shipment_sales(shipment):
+    for sale in sales(shipment):
         phone = sale.receiver_mobile or sale.receiver_phone
         if phone:
             return phone
@@ -60,8 +62,8 @@ def receiver_name(shipment):
         else shipment.customer.name)
 
 
-def shop_name(shipment):
-    sales = shipment_sales(shipment)
+def shop_name(shipment, sales=shipment_sales):
+    sales = sales(shipment)
     return sales[0].web_shop.name if sales and sales[0].web_shop else ''
 
 
@@ -83,10 +85,23 @@ def shipment_carrier(shipment):
     return getattr(shipment, 'carrier', None)
 
 
+def outgoing_moves(shipment):
+    """The moves of a customer shipment leaving the warehouse
+
+    Taken from its moves: the outgoing moves field sorts them by product
+    name, which costs much for a batch of shipments."""
+    ShipmentOut = Pool().get('stock.shipment.out')
+    if not isinstance(shipment, ShipmentOut):
+        return []
+    if shipment.warehouse_output == shipment.warehouse_storage:
+        return list(shipment.moves)
+    return [m for m in shipment.moves
+        if m.from_location == shipment.warehouse_output]
+
+
 def goods_moves(shipment):
     "The outgoing moves of the shipment in the order of their sales"
-    moves = [m for m in getattr(shipment, 'outgoing_moves', [])
-        if m.state != 'cancelled']
+    moves = [m for m in outgoing_moves(shipment) if m.state != 'cancelled']
     return sorted(moves, key=move_order)
 
 
@@ -122,8 +137,19 @@ def unit_category_id():
     return ModelData.get_id('product', 'uom_cat_unit')
 
 
-def shipment_items(shipment):
-    return [move_item(m) for m in goods_moves(shipment)]
+def inventory_moves(shipment):
+    """The moves of a customer shipment picking the goods
+
+    Taken from its moves, as outgoing_moves."""
+    ShipmentOut = Pool().get('stock.shipment.out')
+    if not isinstance(shipment, ShipmentOut):
+        return []
+    return [m for m in shipment.moves
+        if m.to_location == shipment.warehouse_output]
+
+
+def shipment_items(shipment, goods=goods_moves):
+    return [move_item(m) for m in goods(shipment)]
 
 
 def move_item(move):
@@ -153,14 +179,14 @@ def is_gift(line):
     return bool(line and (line.platform_gift or line.gift_rule))
 
 
-def parcel_moves(package):
+def parcel_moves(package, goods=goods_moves):
     "The goods in the parcel; all of the shipment's when it is the only one"
     if package.moves:
         return sorted((m for m in package.moves if m.state != 'cancelled'),
             key=move_order)
     shipment = package.shipment
     if shipment and len(getattr(shipment, 'root_packages', [])) <= 1:
-        return goods_moves(shipment)
+        return goods(shipment)
     return []
 
 
@@ -207,6 +233,93 @@ def parcel_weight(package):
 
 def weight_text(weight):
     return '%.2f' % weight if weight is not None else ''
+
+
+class Batch:
+    """The sales and the goods of a batch of customer shipments
+
+    A document asks them of each shipment, some several times; read
+    record by record through the shipments' moves they cost more than the
+    rendering of a large batch.  The first asking reads them for all the
+    shipments of the batch at once."""
+
+    def __init__(self, shipments):
+        ShipmentOut = Pool().get('stock.shipment.out')
+        self._ids = sorted({s.id for s in shipments
+                if isinstance(s, ShipmentOut)})
+        self._sales = None
+        self._goods = None
+
+    def sales(self, shipment):
+        "The same as shipment_sales(shipment)"
+        if self._sales is None:
+            self._sales = self._read_sales()
+        return self._get(self._sales, shipment_sales, shipment)
+
+    def goods(self, shipment):
+        "The same as goods_moves(shipment)"
+        if self._goods is None:
+            self._goods = self._read_goods()
+        return self._get(self._goods, goods_moves, shipment)
+
+    @staticmethod
+    def _get(cache, read, shipment):
+        ShipmentOut = Pool().get('stock.shipment.out')
+        if isinstance(shipment, ShipmentOut) and shipment.id in cache:
+            return cache[shipment.id]
+        return read(shipment)
+
+    @without_check_access
+    def _outgoing_moves(self, domain, fields_names):
+        """Yield the shipment id and the values of the outgoing moves of
+        the shipments within the domain"""
+        pool = Pool()
+        ShipmentOut = pool.get('stock.shipment.out')
+        Move = pool.get('stock.move')
+        shipments = {s['id']: s for s in ShipmentOut.read(
+                self._ids, ['warehouse_output', 'warehouse_storage'])}
+        for sub_ids in grouped_slice(self._ids):
+            for values in Move.search_read([
+                        ('shipment', 'in', [
+                                'stock.shipment.out,%s' % i for i in sub_ids]),
+                        domain,
+                        ], order=[('id', 'ASC')],
+                    fields_names=['shipment', 'from_location'] + fields_names):
+                shipment = shipments[int(values['shipment'].split(',')[1])]
+                output = shipment['warehouse_output']
+                if (output == shipment['warehouse_storage']
+                        or values['from_location'] == output):
+                    yield shipment['id'], values
+
+    @without_check_access
+    def _read_sales(self):
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        SaleLine = pool.get('sale.line')
+        line_ids = defaultdict(set)
+        for shipment_id, values in self._outgoing_moves(
+                ('origin', 'like', 'sale.line,%'), ['origin']):
+            line_id = int(values['origin'].split(',')[1])
+            if line_id >= 0:
+                line_ids[shipment_id].add(line_id)
+        sale_of = {}
+        for sub_ids in grouped_slice(set().union(*line_ids.values())):
+            sale_of.update((l['id'], l['sale'])
+                for l in SaleLine.read(list(sub_ids), ['sale']))
+        sales = {s.id: s for s in Sale.browse(sorted(set(sale_of.values())))}
+        return {i: sorted({sales[sale_of[l]] for l in line_ids[i]},
+                key=lambda s: (s.platform_paid or dt.datetime.max, s.id))
+            for i in self._ids}
+
+    @without_check_access
+    def _read_goods(self):
+        Move = Pool().get('stock.move')
+        shipment_of = dict((v['id'], i) for i, v in self._outgoing_moves(
+                ('state', '!=', 'cancelled'), []))
+        goods = {i: [] for i in self._ids}
+        for move in Move.browse(sorted(shipment_of)):
+            goods[shipment_of[move.id]].append(move)
+        return {i: sorted(m, key=move_order) for i, m in goods.items()}
 
 
 class Shop(metaclass=PoolMeta):
@@ -272,8 +385,7 @@ class Package(metaclass=PoolMeta):
     @property
     def waybill_layout_shop(self):
         "The shop whose layout prints the waybill"
-        sales = shipment_sales(self.shipment) if self.shipment else []
-        return sales[0].web_shop if sales else None
+        return layout_shop(self)
 
     @property
     def waybill_layout_carrier(self):
@@ -286,11 +398,12 @@ class Package(metaclass=PoolMeta):
         ModelData = pool.get('ir.model.data')
         Template = pool.get('web.shop.waybill_template')
         standard = ModelData.get_id('shop_fulfilment', 'report_waybill')
-        shops = {p.waybill_layout_shop for p in packages} - {None}
-        layouts = Template.get_layouts(shops)
+        sales = Batch([p.shipment for p in packages if p.shipment]).sales
+        shop_of = {p.id: layout_shop(p, sales) for p in packages}
+        layouts = Template.get_layouts(set(shop_of.values()) - {None})
         result = {}
         for package in packages:
-            shop = package.waybill_layout_shop
+            shop = shop_of[package.id]
             carrier = package.waybill_layout_carrier
             layout = shop and (
                 layouts.get((shop.id, carrier.id if carrier else None))
@@ -314,6 +427,12 @@ class Package(metaclass=PoolMeta):
                         }])
         if args:
             cls.write(*args)
+
+
+def layout_shop(package, sales=shipment_sales):
+    "The shop of the first sale of the parcel's shipment"
+    sales = sales(package.shipment) if package.shipment else []
+    return sales[0].web_shop if sales else None
 
 
 class PrintWaybill(Wizard):
@@ -382,20 +501,27 @@ class FulfilmentReport(Report):
         return (record.id,)
 
     @classmethod
+    def batch_shipments(cls, records):
+        "The shipments whose sales and goods the document prints"
+        return records
+
+    @classmethod
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
+        batch = Batch(cls.batch_shipments(records))
         context.update({
+                'batch': batch,
                 'china_time': china_time,
                 'printed_at': china_time(
                     dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
-                'sales': shipment_sales,
-                'trade_ids': trade_ids,
+                'sales': batch.sales,
+                'trade_ids': partial(trade_ids, sales=batch.sales),
                 'receiver_name': receiver_name,
-                'receiver_phone': receiver_phone,
-                'shop_name': shop_name,
+                'receiver_phone': partial(receiver_phone, sales=batch.sales),
+                'shop_name': partial(shop_name, sales=batch.sales),
                 'carrier_name': carrier_name,
                 'china_address': china_address,
-                'items': shipment_items,
+                'items': partial(shipment_items, goods=batch.goods),
                 'quantity_text': quantity_text,
                 'weight_text': weight_text,
                 })
@@ -444,13 +570,19 @@ class WaybillReport(FulfilmentReport):
         return super()._execute(packages, header, data, action)
 
     @classmethod
+    def batch_shipments(cls, packages):
+        return [p.shipment for p in packages if p.shipment]
+
+    @classmethod
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
+        batch = context['batch']
         context.update({
                 'parcel_position': parcel_position,
                 'waybill_carrier': waybill_carrier_name,
-                'waybill_shop_name': waybill_shop_name,
-                'item_summary': parcel_summary,
+                'waybill_shop_name': partial(
+                    waybill_shop_name, sales=batch.sales),
+                'item_summary': partial(parcel_summary, goods=batch.goods),
                 'sender': sender,
                 })
         return context
@@ -461,13 +593,13 @@ def waybill_carrier_name(package):
     return carrier.party.name if carrier else ''
 
 
-def waybill_shop_name(package):
-    shop = package.waybill_layout_shop
+def waybill_shop_name(package, sales=shipment_sales):
+    shop = layout_shop(package, sales)
     return shop.name if shop else ''
 
 
-def parcel_summary(package):
-    return item_summary(parcel_moves(package))
+def parcel_summary(package, goods=goods_moves):
+    return item_summary(parcel_moves(package, goods))
 
 
 def sender(shipment):
@@ -527,8 +659,16 @@ def pick_locations(shipments):
     pool = Pool()
     Uom = pool.get('product.uom')
     rows = {}
+    names = {}
+
+    def move_key(move):
+        # As the inventory moves are ordered, the product's name read once
+        product = move.product
+        if product.id not in names:
+            names[product.id] = product.rec_name
+        return (names[product.id], move.id)
     for shipment in shipments:
-        for move in shipment.inventory_moves:
+        for move in sorted(inventory_moves(shipment), key=move_key):
             if move.state == 'cancelled':
                 continue
             product = move.product
@@ -555,11 +695,13 @@ class HandoverList(ShipmentReport):
     @classmethod
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
-        context['carriers'] = handover_carriers(records)
+        batch = context['batch']
+        context['carriers'] = handover_carriers(
+            records, sales=batch.sales, goods=batch.goods)
         return context
 
 
-def handover_carriers(shipments):
+def handover_carriers(shipments, sales=shipment_sales, goods=goods_moves):
     """The parcels handed to each carrier:
     [{carrier, parcels: [{number, shipment, trades, weight}], count, weight}]
     """
@@ -567,7 +709,7 @@ def handover_carriers(shipments):
     for shipment in shipments:
         carrier = shipment_carrier(shipment)
         group = groups.setdefault(carrier, {'carrier': carrier, 'parcels': []})
-        group['parcels'].extend(handover_parcels(shipment))
+        group['parcels'].extend(handover_parcels(shipment, sales, goods))
     for group in groups.values():
         weights = [p['weight'] for p in group['parcels']]
         group['count'] = len(weights)
@@ -577,14 +719,14 @@ def handover_carriers(shipments):
             g['carrier'].party.name if g['carrier'] else ''))
 
 
-def handover_parcels(shipment):
+def handover_parcels(shipment, sales=shipment_sales, goods=goods_moves):
     "Each parcel of the shipment, or the shipment as one without any"
     parcels = sorted(shipment.root_packages, key=lambda p: p.id)
-    trades = trade_ids(shipment)
+    trades = trade_ids(shipment, sales)
     if not parcels:
         return [{'number': shipment.shipping_reference or '',
                 'shipment': shipment, 'trades': trades,
-                'weight': moves_weight(goods_moves(shipment))}]
+                'weight': moves_weight(goods(shipment))}]
     return [{'number': p.shipping_reference or '', 'shipment': shipment,
             'trades': trades, 'weight': parcel_weight(p)} for p in parcels]
 
@@ -599,17 +741,22 @@ class FleetNote(FulfilmentReport):
             delivery.service_area.name, delivery.id)
 
     @classmethod
+    def batch_shipments(cls, deliveries):
+        return [d.shipment for d in deliveries if d.shipment]
+
+    @classmethod
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
-        context['fleet_items'] = fleet_items
+        context['fleet_items'] = partial(
+            fleet_items, goods=context['batch'].goods)
         context['fleet_customer'] = fleet_customer
         return context
 
 
-def fleet_items(delivery):
+def fleet_items(delivery, goods=goods_moves):
     "The goods the fleet brings: its shipment's, else the sale's"
     if delivery.shipment:
-        return [move_item(m) for m in goods_moves(delivery.shipment)]
+        return [move_item(m) for m in goods(delivery.shipment)]
     return [line_item(l) for l in delivery.sale.lines
         if l.type == 'line' and l.product and l.product.type == 'goods']
 

@@ -18,7 +18,7 @@ from trytond.modules.stock_package_shipping.exceptions import (
     PackingValidationError)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from . import taobao
@@ -682,24 +682,46 @@ class ShipmentOut(metaclass=PoolMeta):
                     'type': type_,
                     'shipment': str(s),
                     } for s in shipments])
-        # The goods of all the shipments in one search and one write: the
-        # moves and the shipments' measurements are updated once
         package_of = {p.shipment.id: p.id for p in packages}
-        to_write = []
+        moves = []
         for sub_shipments in grouped_slice(shipments):
-            moves = Move.search([
-                    ('shipment', 'in', [str(s) for s in sub_shipments]),
-                    ('to_location.type', '=', 'customer'),
-                    ('state', '!=', 'cancelled'),
-                    ('quantity', '!=', 0),
-                    ], order=[('id', 'ASC')])
-            by_shipment = defaultdict(list)
-            for move in moves:
-                by_shipment[move.shipment.id].append(move)
-            for shipment_id, s_moves in by_shipment.items():
-                to_write.extend((s_moves, {'package': package_of[shipment_id]}))
-        if to_write:
-            Move.write(*to_write)
+            moves.extend(Move.search([
+                        ('shipment', 'in', [str(s) for s in sub_shipments]),
+                        ('to_location.type', '=', 'customer'),
+                        ('state', '!=', 'cancelled'),
+                        ('quantity', '!=', 0),
+                        ], order=[('id', 'ASC')]))
+        Move.check_period_closed(moves)
+        by_package = defaultdict(list)
+        for move in moves:
+            by_package[package_of[move.shipment.id]].append(move.id)
+        cls._set_move_packages(by_package)
+
+    @classmethod
+    def _set_move_packages(cls, by_package):
+        """Put the moves in their parcel, by parcel id
+
+        Written in SQL: Tryton's write of moves validates again every
+        field whose domain depends on a function field, which costs more
+        than the rest of the request for a batch; a parcel changes neither
+        the quantities nor the measurements of the moves."""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        table = Move.__table__()
+        for package_id, move_ids in by_package.items():
+            for sub_ids in grouped_slice(move_ids):
+                cursor.execute(*table.update(
+                        [table.package, table.write_date, table.write_uid],
+                        [package_id, CurrentTimestamp(), transaction.user],
+                        where=reduce_ids(table.id, sub_ids)))
+        transaction.counter += 1
+        for cache in transaction.cache.values():
+            if Move.__name__ in cache:
+                for move_ids in by_package.values():
+                    for move_id in move_ids:
+                        cache[Move.__name__].pop(move_id, None)
 
     @classmethod
     def set_shipping_reference(cls, shipments):
@@ -775,17 +797,30 @@ class ShipmentOut(metaclass=PoolMeta):
         merged ones included, the earliest paid first"""
         pool = Pool()
         Move = pool.get('stock.move')
+        Sale = pool.get('sale.sale')
+        SaleLine = pool.get('sale.line')
         shipments = list(shipments)
-        sales = defaultdict(set)
+        # Read as values: browsing the moves and their origins costs more
+        # than the rest of the request for a batch
+        lines = defaultdict(set)
         for sub_shipments in grouped_slice(shipments):
-            for move in Move.search([
+            for move in Move.search_read([
                         ('shipment', 'in', [str(s) for s in sub_shipments]),
                         ('origin', 'like', 'sale.line,%'),
-                        ], order=[]):
-                sale = move.origin.sale
-                if sale.platform_trade:
-                    sales[move.shipment.id].add(sale)
-        return {s.id: sorted(sales[s.id],
+                        ], order=[], fields_names=['shipment', 'origin']):
+                shipment_id = int(move['shipment'].split(',')[1])
+                line_id = int(move['origin'].split(',')[1])
+                if line_id >= 0:
+                    lines[shipment_id].add(line_id)
+        sale_of = {}
+        with without_check_access():
+            for sub_ids in grouped_slice(set().union(*lines.values())):
+                sale_of.update((l['id'], l['sale'])
+                    for l in SaleLine.read(list(sub_ids), ['sale']))
+        sales = {s.id: s for s in Sale.browse(sorted(set(sale_of.values())))
+            if s.platform_trade}
+        return {s.id: sorted({sales[sale_of[l]] for l in lines[s.id]
+                    if sale_of[l] in sales},
                 key=lambda s: (s.platform_paid or s.create_date, s.id))
             for s in shipments}
 
