@@ -4,8 +4,8 @@ from trytond.pool import Pool
 
 from . import (
     carrier, consignment, deadline, dispatch, finance, fleet, merge, party,
-    product, report, review, rule, sale, shipping_exception, shop, stock,
-    trade, tracking, warehouse, waybill)
+    product, report, review, rule, sale, shipping_exception, shop, statement,
+    stock, trade, tracking, warehouse, waybill)
 
 __all__ = ['register']
 
@@ -98,6 +98,16 @@ def register():
         shipping_exception.ShipmentOut,
         shipping_exception.ShipmentOutReturn,
         shipping_exception.Sale,
+        # statement models
+        statement.Shop,
+        statement.ShopStatementFee,
+        statement.Payment,
+        statement.Statement,
+        statement.Origin,
+        statement.Line,
+        statement.ImportStatementStart,
+        statement.Receivable,
+        statement.ReceivableContext,
         module='shop_fulfilment', type_='model')
     Pool.register(
         trade.ImportFile,
@@ -121,6 +131,8 @@ def register():
         dispatch.Dispatch,
         dispatch.Fail,
         # shipping_exception wizards
+        # statement wizards
+        statement.ImportStatement,
         module='shop_fulfilment', type_='wizard')
     Pool.register(
         # report reports
@@ -129,4 +141,7 @@ def register():
         report.PickList,
         report.HandoverList,
         report.FleetNote,
+        # statement reports
+        statement.ReceivableReport,
+        statement.ReconciliationReport,
         module='shop_fulfilment', type_='report')
