@@ -3,8 +3,9 @@
 # this repository contains the full copyright notices and license terms.
 """Benchmark of the returns on PostgreSQL (prints figures, no asserts)
 
-    .venv/bin/python tests/bench_returns.py [--uri URI] [--count 2000]
-                     [--batch 100] [--database shop_bench_returns]
+    ./run bench returns [--uri URI] [--count 2000] [--batch 100]
+                        [--database shop_bench_returns] [--reuse]
+                        [--profile DIR]
 
 --count paid trades are imported, reviewed and shipped (not timed), then for
 each a return and refund (退货退款) is asked on the platform and
@@ -13,17 +14,27 @@ each a return and refund (退货退款) is asked on the platform and
 (2) agreed by after-sales in batches of --batch (return approvals, return
     shipments, taobao.rp.returngoods.agree through the queue to a local
     gateway);
-(3) the doorstep pickups' waybills imported, then each parcel found by its
-    waybill and received with the inspection wizard;
-(4) approved by finance in batches (credit notes posted, refunds paid and
+(3) the doorstep pickups' waybills imported (the waybill set on the return
+    shipments);
+(4) the parcels found by their waybills, --batch scanned at once, and
+    received together with the inspection wizard;
+(5) approved by finance in batches (credit notes posted, refunds paid and
     reconciled, taobao.rp.refunds.agree through the queue).
-It prints refunds per second per step and end to end (goal >= 30/s), and
+What the buyers do on the platform between the steps is not timed.  It
+prints refunds per second per step and end to end (goal >= 30/s), and
 checks by SQL that every order balances: paid - refunded = invoiced -
 credited.
+
+With --reuse the database with the orders shipped is kept as
+<database>_setup_<count>_<seed> (and its relay) and cloned by the next runs
+instead of set up again.  With --profile DIR each step is profiled with
+cProfile into DIR/<step>.prof and its hotspots are printed.
 """
 import argparse
 import copy
+import cProfile
 import os
+import pstats
 import sys
 import time
 
@@ -42,6 +53,12 @@ def parse_args(argv=None):
     parser.add_argument('--count', type=int, default=2000)
     parser.add_argument('--batch', type=int, default=100)
     parser.add_argument('--seed', type=int, default=2027)
+    parser.add_argument('--reuse', action='store_true',
+        help="keep the database with the orders shipped and reuse it")
+    parser.add_argument('--profile', metavar='DIR',
+        help="profile each step into DIR/<step>.prof")
+    parser.add_argument('--setup-only', action='store_true',
+        help="stop once the orders are shipped (with --reuse: kept)")
     return parser.parse_args(argv)
 
 
@@ -58,6 +75,7 @@ def ship_all(database):
     "Hand every waiting shipment over, server side (not timed)"
     from trytond.pool import Pool
     from trytond.transaction import Transaction
+    from trytond.worker import run_task
     pool = Pool(database)
     with Transaction().start(database, 1, context={'company': 1}):
         Shipment = pool.get('stock.shipment.out')
@@ -79,7 +97,77 @@ def ship_all(database):
         Shipment.pack(shipments)
         Shipment.done(shipments)
         Transaction().commit()
+    # What the shipments queued (the sales processed), as proteus does
+    while Transaction().tasks:
+        run_task(pool, Transaction().tasks.pop())
     return len(shipments)
+
+
+def snapshot_names(args):
+    name = '%s_setup_%d_%d' % (args.database, args.count, args.seed)
+    return name, name + '_relay'
+
+
+def database_exists(args, name):
+    return bool(bench_import.sql_count(argparse.Namespace(
+                uri=args.uri, database='postgres'),
+            "SELECT COUNT(*) FROM pg_database WHERE datname = %s", name))
+
+
+def copy_database(args, source, target):
+    bench_import.admin_execute(args.uri,
+        'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % target,
+        'CREATE DATABASE "%s" TEMPLATE "%s"' % (target, source))
+
+
+def keep_setup(args):
+    "Keep the databases with the orders shipped for the next --reuse"
+    from trytond import backend
+    backend.Database(args.database).close()
+    setup, setup_relay = snapshot_names(args)
+    copy_database(args, args.database, setup)
+    copy_database(args, args.database + '_relay', setup_relay)
+    print("kept as %s and %s" % (setup, setup_relay))
+
+
+def reuse_setup(args):
+    "Clone the databases kept by an earlier run; return the shop or None"
+    from proteus import Model, config
+    setup, setup_relay = snapshot_names(args)
+    if not (database_exists(args, setup)
+            and database_exists(args, setup_relay)):
+        return None
+    start = time.perf_counter()
+    copy_database(args, setup, args.database)
+    copy_database(args, setup_relay, args.database + '_relay')
+    config.set_trytond(args.database)
+    shop, = Model.get('web.shop').find([('relay_uri', '!=', None)])
+    print("orders shipped: cloned from %s in %.1f s" % (
+            setup, time.perf_counter() - start))
+    return shop
+
+
+def analyze(args):
+    """Gather the planner's statistics: without them PostgreSQL plans the
+    queries of the grown tables as if they were empty"""
+    import psycopg2
+    connection = psycopg2.connect(
+        bench_import.server_uri(args.uri, args.database))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute('ANALYZE')
+    finally:
+        connection.close()
+
+
+def print_profile(path, limit=30):
+    stats = pstats.Stats(path)
+    print("\n    by cumulative time (modules and the ORM):")
+    stats.sort_stats('cumulative').print_stats(
+        'shop_returns|shop_fulfilment|trytond/model|trytond/modules', limit)
+    print("    by own time:")
+    stats.sort_stats('tottime').print_stats(limit)
 
 
 def main(argv=None):
@@ -94,31 +182,25 @@ def main(argv=None):
 
     print("PostgreSQL %s, database %s, %d returns, batches of %d" % (
             args.uri, args.database, args.count, args.batch))
-    bench_import.activate = activate
-    shop = bench_review.setup(args)
-    shop.inspection_required = False
     server = ReturnsServer('12345678', 'app-secret', 'session-key')
     server.start()
-    shop.api_url = server.url
-    shop.app_key, shop.app_secret, shop.session_key = (
-        '12345678', 'app-secret', 'session-key')
-    shop.return_address_id = '100001'
-    shop.return_remark = '请寄回'
-    shop.save()
     trades = generator.generate_trades(args.count, seed=args.seed,
         status_weights={'WAIT_SELLER_SEND_GOODS': 1})
-    relay_uri = shop.relay_uri
     try:
-        bench_import.write_relay(args, relay_uri, trades)
-        start = time.perf_counter()
-        shop.click('refresh_orders')
+        shop = reuse_setup(args) if args.reuse else None
+        if not shop:
+            shop = setup_shipped(args, server, trades)
+            if args.reuse:
+                keep_setup(args)
+        if args.setup_only:
+            return
+        shop = Model.get('web.shop')(shop.id)
+        shop.api_url = server.url
+        shop.save()
+        relay_uri = shop.relay_uri
         Sale = Model.get('sale.sale')
-        ids = [s.id for s in Sale.find([('review_state', '=', 'finance')])]
-        bench_review.finance_review(ids, 200)
-        shipped = ship_all(args.database)
-        print("orders imported, reviewed and %d shipped in %.1f s" % (
-                shipped, time.perf_counter() - start))
-        sales = {s.web_id for s in Sale.find([('state', '=', 'processing')])}
+        sales = {s.web_id for s in Sale.find(
+                [('state', 'in', ['processing', 'done'])])}
         asked = []
         for trade in trades:
             if trade['tid_str'] not in sales:
@@ -131,15 +213,34 @@ def main(argv=None):
         Approval = Model.get('web.shop.return_approval')
         Return = Model.get('stock.shipment.out.return')
         steps = []
+        if args.profile:
+            os.makedirs(args.profile, exist_ok=True)
+
+        autovacuum = bench_import.sql_count(args, "SHOW autovacuum")
+        if autovacuum != 'on':
+            print("autovacuum is %s on this server: the tables are analyzed "
+                "between the steps (not timed), as it would do" % autovacuum)
 
         def step(label, function):
+            if autovacuum != 'on':
+                analyze(args)
+            profiler = cProfile.Profile() if args.profile else None
             start = time.perf_counter()
+            if profiler:
+                profiler.enable()
             function()
+            if profiler:
+                profiler.disable()
             seconds = time.perf_counter() - start
             steps.append(seconds)
             print("(%d) %s: %d refunds in %.2f s (%.1f refunds/s)" % (
                     len(steps), label, len(asked), seconds,
                     len(asked) / seconds))
+            if profiler:
+                path = os.path.join(args.profile, '%d-%s.prof' % (
+                        len(steps), label.split()[0]))
+                profiler.dump_stats(path)
+                print_profile(path)
 
         step("import", lambda: shop.click('refresh_refunds'))
 
@@ -150,17 +251,23 @@ def main(argv=None):
                     'agree')
         step("agree", agree)
 
+        # The buyers hand the parcels to doorstep pickups
+        backs = [rg.pickup(server.current(r['refund_id'])) for r in asked]
+        server.refunds.extend(copy.deepcopy(backs))
+        rg.write_relay(relay_uri, backs)
+        step("pickup waybills", lambda: shop.click('refresh_refunds'))
+
         def receive():
-            backs = [rg.pickup(server.current(r['refund_id']))
-                for r in asked]
-            server.refunds.extend(copy.deepcopy(backs))
-            rg.write_relay(relay_uri, backs)
-            shop.click('refresh_refunds')
-            for back in backs:
-                parcel, = Return.find([('rec_name', '=', back['sid'])])
+            # The waybills of a cart of parcels scanned, then inspected and
+            # received together
+            waybills = [b['sid'] for b in backs]
+            for i in range(0, len(waybills), args.batch):
+                scanned = waybills[i:i + args.batch]
+                parcels = Return.find([('rec_name', 'in', scanned)])
+                assert len(parcels) == len(scanned), (parcels, scanned)
                 Wizard('stock.shipment.out.return.inspect',
-                    [parcel]).execute('receive')
-        step("pickup waybills and receiving", receive)
+                    parcels).execute('receive')
+        step("receiving", receive)
 
         def approve():
             ids = [a.id for a in Approval.find(
@@ -195,6 +302,30 @@ def main(argv=None):
         bench_import.admin_execute(args.uri,
             'DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
             % (args.database + '_relay'))
+
+
+def setup_shipped(args, server, trades):
+    "The shop with the trades imported, reviewed and shipped (not timed)"
+    from proteus import Model
+    bench_import.activate = activate
+    shop = bench_review.setup(args)
+    shop.inspection_required = False
+    shop.api_url = server.url
+    shop.app_key, shop.app_secret, shop.session_key = (
+        '12345678', 'app-secret', 'session-key')
+    shop.return_address_id = '100001'
+    shop.return_remark = '请寄回'
+    shop.save()
+    bench_import.write_relay(args, shop.relay_uri, trades)
+    start = time.perf_counter()
+    shop.click('refresh_orders')
+    Sale = Model.get('sale.sale')
+    ids = [s.id for s in Sale.find([('review_state', '=', 'finance')])]
+    bench_review.finance_review(ids, 200)
+    shipped = ship_all(args.database)
+    print("orders imported, reviewed and %d shipped in %.1f s" % (
+            shipped, time.perf_counter() - start))
+    return shop
 
 
 if __name__ == '__main__':

@@ -17,7 +17,8 @@ return shipment, the credit note and the refund payment itself.
 from trytond.pool import Pool
 
 from . import (
-    approval, decision, eligibility, money, product, refund, stock, watch)
+    approval, decision, eligibility, money, product, refund, report,
+    statement, stock, watch)
 
 __all__ = ['register']
 
@@ -50,9 +51,14 @@ def register():
         watch.ReturnRate,
         watch.ReturnReason,
         watch.ReturnRateContext,
+        # statement models
+        statement.Payment,
         module='shop_returns', type_='model')
     Pool.register(
         refund.ImportFile,
         refund.Refuse,
         stock.Inspect,
         module='shop_returns', type_='wizard')
+    Pool.register(
+        report.ApprovalReport,
+        module='shop_returns', type_='report')

@@ -5,6 +5,8 @@ lists what comes back and what is refunded; finance approves the money"""
 import datetime as dt
 from decimal import Decimal
 
+from sql import Null
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.modules.shop_fulfilment import taobao
@@ -42,6 +44,7 @@ class Approval(Workflow, ModelSQL, ModelView):
         'web.shop.taobao.refund', "Platform Refund", required=True,
         readonly=True, ondelete='RESTRICT')
     kind = fields.Selection(DISPUTE_TYPES, "Kind", readonly=True)
+    kind_string = kind.translated('kind')
     sale = fields.Many2One(
         'sale.sale', "Sale", required=True, readonly=True,
         ondelete='RESTRICT')
@@ -79,6 +82,7 @@ class Approval(Workflow, ModelSQL, ModelView):
     approved_at = fields.DateTime("Approved At", readonly=True)
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
 
     @classmethod
     def __setup__(cls):
@@ -87,6 +91,11 @@ class Approval(Workflow, ModelSQL, ModelView):
         cls._sql_constraints += [
             ('refund_unique', Unique(t, t.refund),
                 'shop_returns.msg_approval_refund_unique'),
+            # Each order is credited and paid back on its own
+            ('credit_note_unique', Unique(t, t.credit_note),
+                'shop_returns.msg_approval_credit_note_unique'),
+            ('refund_payment_unique', Unique(t, t.refund_payment),
+                'shop_returns.msg_approval_refund_payment_unique'),
             ]
         cls._sql_indexes.add(Index(t, (t.state, Index.Equality())))
         cls._order = [('id', 'DESC')]
@@ -134,12 +143,17 @@ class Approval(Workflow, ModelSQL, ModelView):
             existing.update(a.refund for a in cls.search([
                         ('refund', 'in', [r.id for r in sub]),
                         ]))
+        refunded = cls._refunded([l for r in refunds if r.sale
+                for l in r.sale.lines])
         approvals, failed = [], []
         for refund in refunds:
             if refund in existing or not refund.sale:
                 continue
+            existing.add(refund)
             try:
-                approvals.append(cls.from_refund(refund))
+                approval = cls.from_refund(refund, refunded)
+                approvals.append(approval)
+                refunded.update(cls._refunded_by(approval.lines, refunded))
             except RefundMappingError as error:
                 refund.state = 'exception'
                 refund.set_reason(error.message_id, **error.values)
@@ -163,7 +177,32 @@ class Approval(Workflow, ModelSQL, ModelView):
             approval.number = sequence.get()
 
     @classmethod
-    def from_refund(cls, refund):
+    def _refunded(cls, sale_lines):
+        """The (amount, quantity) of each sale line in the approvals not
+        cancelled"""
+        pool = Pool()
+        Line = pool.get('web.shop.return_approval.line')
+        lines = []
+        for sub in grouped_slice(list({l.id for l in sale_lines})):
+            lines += Line.search([
+                    ('sale_line', 'in', list(sub)),
+                    ('approval.state', '!=', 'cancelled'),
+                    ])
+        return cls._refunded_by(lines, {})
+
+    @staticmethod
+    def _refunded_by(lines, refunded):
+        "Add the approval lines to the refunded (amount, quantity)"
+        result = {}
+        for line in lines:
+            amount, quantity = result.get(
+                line.sale_line, refunded.get(line.sale_line, (ZERO, 0)))
+            result[line.sale_line] = (
+                amount + line.amount, quantity + (line.quantity or 0))
+        return result
+
+    @classmethod
+    def from_refund(cls, refund, refunded=None):
         sale = refund.sale
         shipped = cls._shipped(refund)
         approval = cls(
@@ -173,7 +212,9 @@ class Approval(Workflow, ModelSQL, ModelView):
             invoice=cls._sale_invoice(sale),
             return_expected=bool(shipped) and refund.goods_back,
             agreed_by=Transaction().user, agreed_at=dt.datetime.now())
-        approval.lines = approval.lines_from_refund(refund)
+        if refunded is None:
+            refunded = cls._refunded(sale.lines)
+        approval.lines = approval.lines_from_refund(refund, refunded)
         approval.state = ('awaiting_goods' if approval.return_expected
             else 'awaiting_finance')
         return approval
@@ -194,25 +235,32 @@ class Approval(Workflow, ModelSQL, ModelView):
             if i.state in {'posted', 'paid'} and i.total_amount > 0]
         return invoices[0] if invoices else None
 
-    def lines_from_refund(self, refund):
-        "The goods of the refunded order and the postage part, to the fen"
+    def lines_from_refund(self, refund, refunded):
+        """The goods of the refunded order and the postage part, to the fen,
+        out of what other approvals have not refunded yet"""
         pool = Pool()
         Line = pool.get('web.shop.return_approval.line')
         goods = [l for l in refund.sale.lines if l.platform_oid == refund.oid]
         postage = [l for l in refund.sale.lines
-            if l.type == 'line' and getattr(l, 'shipment_cost', None)]
-        amounts = [l.amount for l in goods]
-        goods_refund = min(refund.refund_fee, sum(amounts))
+            if l.type == 'line' and getattr(l, 'shipment_cost', None)][:1]
+        left = {l: (l.amount - refunded.get(l, (ZERO, 0))[0],
+                l.quantity - refunded.get(l, (ZERO, 0))[1])
+            for l in goods + postage}
+        goods_refund = min(refund.refund_fee, sum(left[l][0] for l in goods))
         extra = refund.refund_fee - goods_refund
-        if extra and (not postage or extra > postage[0].amount):
-            raise RefundMappingError('shop_returns.msg_refund_too_much',
-                refund_id=refund.refund_id, amount=refund.refund_fee,
-                paid=sum(amounts) + sum(l.amount for l in postage))
-        quantities = self._quantities(goods, refund.quantity)
+        if extra > sum(left[l][0] for l in postage):
+            self.raise_too_much(refund, goods + postage, refunded)
+        quantities = self._quantities(
+            [left[l][1] for l in goods], refund.quantity)
+        # The goods refunded, not all those bought, share the money
+        weights = [left[l][0] * Decimal(str(q / left[l][1])) if left[l][1]
+            else ZERO for l, q in zip(goods, quantities)]
+        if not any(weights):
+            weights = [left[l][0] for l in goods]
+        amounts = taobao._split(goods_refund, weights)
         lines = [Line(sale_line=l, product=l.product, quantity=q,
                 unit=l.unit, amount=a, description=l.description)
-            for l, q, a in zip(goods, quantities,
-                taobao._split(goods_refund, amounts))]
+            for l, q, a in zip(goods, quantities, amounts) if q or a]
         if extra:
             line = postage[0]
             lines.append(Line(sale_line=line, product=line.product,
@@ -221,12 +269,24 @@ class Approval(Workflow, ModelSQL, ModelView):
         return lines
 
     @staticmethod
-    def _quantities(goods, quantity):
+    def raise_too_much(refund, sale_lines, refunded):
+        paid = sum(l.amount for l in sale_lines)
+        already = sum(refunded.get(l, (ZERO, 0))[0] for l in sale_lines)
+        if already:
+            raise RefundMappingError(
+                'shop_returns.msg_refund_already_refunded',
+                refund_id=refund.refund_id, amount=refund.refund_fee,
+                paid=paid, refunded=already)
+        raise RefundMappingError('shop_returns.msg_refund_too_much',
+            refund_id=refund.refund_id, amount=refund.refund_fee, paid=paid)
+
+    @staticmethod
+    def _quantities(available, quantity):
         "The refunded quantity spread over the order's lines"
-        left = quantity or sum(l.quantity for l in goods)
+        left = quantity or sum(available)
         result = []
-        for line in goods:
-            taken = min(line.quantity, left)
+        for line_available in available:
+            taken = max(min(line_available, left), 0)
             result.append(taken)
             left -= taken
         return result
@@ -299,6 +359,10 @@ class Approval(Workflow, ModelSQL, ModelView):
         "Finance approves the money: credit note, refund and platform"
         pool = Pool()
         Decision = pool.get('web.shop.taobao.refund.decision')
+        # Two clicks at once must not credit a refund twice
+        cls.lock(approvals)
+        for approval in approvals:
+            approval.check_unclaimed()
         approvals = [a for a in approvals if a.state == 'awaiting_finance']
         for approval in approvals:
             approval.check_approvable()
@@ -308,6 +372,14 @@ class Approval(Workflow, ModelSQL, ModelView):
                     if a.refund.status != 'SUCCESS' and a.refund_amount],
                 'agree_refund'))
         cls._approved(approvals)
+
+    def check_unclaimed(self):
+        "A refund is credited and paid back once"
+        if self.credit_note or self.refund_payment:
+            raise RefundError(gettext('shop_returns.msg_approval_claimed',
+                    approval=self.rec_name, refund=self.refund.rec_name,
+                    document=(self.credit_note or self.refund_payment
+                        ).rec_name))
 
     def check_approvable(self):
         if not self.invoice:
@@ -353,6 +425,15 @@ class ApprovalLine(ModelSQL, ModelView):
         help="Received damaged: kept apart from the stock.")
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # What other approvals refunded of a sale line
+        cls._sql_indexes.add(
+            Index(t, (t.sale_line, Index.Range()),
+                where=t.sale_line != Null))
+
+    @classmethod
     def default_amount(cls):
         return ZERO
 
@@ -364,3 +445,9 @@ class ApprovalLine(ModelSQL, ModelView):
     @property
     def goods(self):
         return bool(self.quantity) and self.product.type == 'goods'
+
+    @property
+    def postage(self):
+        "The part of the postage the buyer paid that is refunded"
+        return bool(self.sale_line
+            and getattr(self.sale_line, 'shipment_cost', None))

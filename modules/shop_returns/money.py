@@ -6,9 +6,11 @@ reconciled with it, so that per order paid - refunded = invoiced - credited"""
 from decimal import Decimal
 
 from trytond.model import fields
+from trytond.modules.shop_fulfilment.finance import FINANCE_CHUNK
 from trytond.modules.shop_fulfilment.review import FINANCE_REVIEW
 from trytond.modules.shop_fulfilment.sale import split_amount
 from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 ZERO = Decimal('0.00')
@@ -26,15 +28,42 @@ class Approval(metaclass=PoolMeta):
             if a.refund_amount and not a.credit_note]
         if not approvals:
             return
+        cls._lock_credit_note_sequences(approvals)
         for approval in approvals:
             approval.credit_note = approval.get_credit_note()
-        Invoice.save([a.credit_note for a in approvals])
-        Invoice.update_taxes([a.credit_note for a in approvals])
-        # As the finance review: no report rendered, payments linked here
+        credit_notes = [a.credit_note for a in approvals]
+        # Creating computes the taxes
+        Invoice.save(credit_notes)
+        # As the finance review: no report rendered, payments linked here;
+        # in small chunks: every number a credit note takes empties the
+        # transaction's cache, which a long list reads again
         with Transaction().set_context({FINANCE_REVIEW: True}):
-            Invoice.post([a.credit_note for a in approvals])
+            for chunk in grouped_slice(credit_notes, FINANCE_CHUNK):
+                Invoice.post(Invoice.browse(chunk))
         cls.save(approvals)
         cls.pay_refunds(cls.browse(approvals))
+
+    @classmethod
+    def _lock_credit_note_sequences(cls, approvals):
+        """Lock first the sequences that number the credit notes: locked
+        by the posting, the transaction would start again from the
+        beginning"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        InvoiceSequence = pool.get('account.fiscalyear.invoice_sequence')
+        Sequence = pool.get('ir.sequence.strict')
+        sequences = set()
+        for company in {a.company for a in approvals}:
+            with Transaction().set_context(company=company.id):
+                today = Date.today()
+            sequences.update(s.out_credit_note_sequence
+                for s in InvoiceSequence.search([
+                        ('company', '=', company.id),
+                        ('fiscalyear.start_date', '<=', today),
+                        ('fiscalyear.end_date', '>=', today),
+                        ])
+                if s.out_credit_note_sequence)
+        Sequence.lock(list(sequences))
 
     def get_credit_note(self):
         pool = Pool()
@@ -105,8 +134,11 @@ class Approval(metaclass=PoolMeta):
         payments = Payment.browse(payments)
         Payment.succeed(payments)
         payments = Payment.browse(payments)
-        Move.post([p.clearing_move for p in payments
-                if p.clearing_move and p.clearing_move.state != 'posted'])
+        # Numbered as the credit notes are: in small chunks
+        for chunk in grouped_slice([p.clearing_move for p in payments
+                    if p.clearing_move
+                    and p.clearing_move.state != 'posted'], FINANCE_CHUNK):
+            Move.post(Move.browse(chunk))
         for approval, payment in zip(approvals, payments):
             approval.refund_payment = payment
         cls.save(approvals)

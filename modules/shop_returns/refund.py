@@ -79,6 +79,7 @@ class Refund(ReasonMixin, ModelSQL, ModelView):
     sale_line = fields.Many2One('sale.line', "Sale Line", readonly=True)
     status = fields.Selection(
         STATUSES, "Platform Status", readonly=True, sort=False)
+    status_string = status.translated('status')
     dispute_type = fields.Selection(
         DISPUTE_TYPES, "Kind", readonly=True, sort=False)
     refund_fee = fields.Numeric(

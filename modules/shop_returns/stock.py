@@ -27,6 +27,23 @@ def _today(company):
         return Date.today()
 
 
+def _split_move(move, quantity):
+    """Return a draft move of the quantity split off the move, which keeps
+    the rest in its state; the move itself for all of it"""
+    pool = Pool()
+    Move = pool.get('stock.move')
+    if quantity >= move.quantity:
+        return move
+    assigned = move.state == 'assigned'
+    # An assigned quantity cannot change
+    Move.draft([move])
+    Move.write([move], {'quantity': move.unit.round(move.quantity - quantity)})
+    part, = Move.copy([move], default={'quantity': quantity})
+    if assigned:
+        Move.assign([move])
+    return part
+
+
 class Move(metaclass=PoolMeta):
     __name__ = 'stock.move'
 
@@ -139,64 +156,69 @@ class ShipmentOutReturn(metaclass=PoolMeta):
             if a.return_shipment.state == 'draft'
             and a.return_shipment.return_waybill != a.refund.return_waybill]
         shipments = cls._by_waybill({a.refund.return_waybill for a in todo})
-        emptied = []
+        emptied, move_writes, writes = [], [], []
         for approval in todo:
             current, refund = approval.return_shipment, approval.refund
             target = shipments.get(refund.return_waybill)
             if target and target != current:
-                Move.write([m for m in current.moves
+                move_writes += [[m for m in current.moves
                         if m.origin and m.origin.approval == approval],
-                    {'shipment': str(target)})
+                    {'shipment': str(target)}]
                 approval.return_shipment = target
                 emptied.append(current)
             else:
-                cls.write([current], {
+                writes += [[current], {
                         'return_waybill': refund.return_waybill,
                         'return_carrier_name': refund.return_carrier_name,
-                        })
+                        }]
                 shipments[refund.return_waybill] = current
+        # At once: each write of a shipment plans its moves again
+        if writes:
+            cls.write(*writes)
+        if move_writes:
+            Move.write(*move_writes)
         Approval.save(todo)
         cls.delete([s for s in cls.browse(emptied) if not s.moves])
 
     @classmethod
     @without_check_access
-    def receive_inspected(cls, shipment, inspections):
+    def receive_inspected(cls, shipments, inspections):
         """Receive the goods as inspected: {move: (good, damaged)}; the good
         go to storage, the damaged to the warehouse's waste location"""
         pool = Pool()
         Move = pool.get('stock.move')
         Approval = pool.get('web.shop.return_approval')
         Line = pool.get('web.shop.return_approval.line')
-        damaged_location = shipment.damaged_location()
-        flagged = False
+        shipments = cls.browse(shipments)
+        # Read together, not move by move
+        inspections = dict(zip(
+                Move.browse([m.id for m in inspections]),
+                inspections.values()))
+        inspections = {m: v for m, v in inspections.items()
+            if m.shipment in shipments}
+        flagged, changed = set(), []
         for move, (good, damaged) in inspections.items():
-            flagged |= (good + damaged) != move.quantity
-            move.quantity = good + damaged
-        Move.save(list(inspections))
-        cls.receive([shipment])
-        shipment = cls(shipment.id)
+            if (good + damaged) != move.quantity:
+                flagged.add(move.shipment)
+                move.quantity = good + damaged
+                changed.append(move)
+        Move.save(changed)
+        cls.receive(shipments)
+        shipments = cls.browse(shipments)
         moves = []
-        for move in shipment.inventory_moves:
-            good, damaged = inspections[move.origin]
-            if damaged:
-                if not damaged_location:
-                    raise RefundError(gettext(
-                            'shop_returns.msg_return_no_damaged_location',
-                            warehouse=shipment.warehouse.rec_name))
-                move.quantity = good
-                moves.append(Move(**{f: getattr(move, f) for f in [
-                                'product', 'unit', 'from_location',
-                                'planned_date', 'company', 'origin',
-                                'shipment']},
-                        quantity=damaged, to_location=damaged_location))
-                if not good:
-                    move.quantity, move.to_location = damaged, \
-                        damaged_location
-                    moves.pop()
-            moves.append(move)
+        for shipment in shipments:
+            moves += shipment._inspected_moves(inspections)
         Move.save(moves)
-        cls.done([shipment])
-        cls.write([shipment], {'quantity_flagged': flagged})
+        cls.done(shipments)
+        # Only where it changes: each write of a shipment plans its moves
+        to_flag = [s for s in shipments
+            if (s in flagged) != bool(s.quantity_flagged)]
+        if to_flag:
+            cls.write(
+                [s for s in to_flag if s in flagged],
+                {'quantity_flagged': True},
+                [s for s in to_flag if s not in flagged],
+                {'quantity_flagged': False})
         lines, approvals = [], set()
         for move, (good, damaged) in inspections.items():
             if isinstance(move.origin, Line):
@@ -211,6 +233,32 @@ class ShipmentOutReturn(metaclass=PoolMeta):
                 != l.quantity for l in approval.lines if l.goods)
         Approval.save(list(approvals))
         Approval.goods_received(Approval.browse(list(approvals)))
+
+    def _inspected_moves(self, inspections):
+        "The inventory moves to save: the damaged goods to the waste location"
+        pool = Pool()
+        Move = pool.get('stock.move')
+        damaged_location = self.damaged_location()
+        moves = []
+        for move in self.inventory_moves:
+            good, damaged = inspections[move.origin]
+            if damaged:
+                if not damaged_location:
+                    raise RefundError(gettext(
+                            'shop_returns.msg_return_no_damaged_location',
+                            warehouse=self.warehouse.rec_name))
+                move.quantity = good
+                moves.append(Move(**{f: getattr(move, f) for f in [
+                                'product', 'unit', 'from_location',
+                                'planned_date', 'company', 'origin',
+                                'shipment']},
+                        quantity=damaged, to_location=damaged_location))
+                if not good:
+                    move.quantity, move.to_location = damaged, \
+                        damaged_location
+                    moves.pop()
+                moves.append(move)
+        return moves
 
     def damaged_location(self):
         locations = self.warehouse.waste_locations
@@ -252,22 +300,24 @@ class Inspect(Wizard):
     receive = StateTransition()
 
     def default_start(self, fields):
-        shipment = self.record
-        if shipment.state != 'draft':
-            raise RefundError(gettext(
-                    'shop_returns.msg_return_not_draft',
-                    shipment=shipment.rec_name))
+        "The parcels scanned together are inspected and received at once"
+        for shipment in self.records:
+            if shipment.state != 'draft':
+                raise RefundError(gettext(
+                        'shop_returns.msg_return_not_draft',
+                        shipment=shipment.rec_name))
+        parcel, = self.records if len(self.records) == 1 else [None]
         return {
-            'shipment': shipment.id,
+            'shipment': parcel.id if parcel else None,
             'lines': [{
                     'move': m.id, 'product': m.product.id,
                     'expected': m.quantity, 'good': m.quantity,
                     'damaged': 0,
-                    } for m in shipment.incoming_moves],
+                    } for s in self.records for m in s.incoming_moves],
             }
 
     def transition_receive(self):
-        self.model.receive_inspected(self.record, {
+        self.model.receive_inspected(self.records, {
                 l.move: (l.good, l.damaged) for l in self.start.lines})
         return 'end'
 
@@ -344,8 +394,8 @@ class ShipmentOut(metaclass=PoolMeta):
     @classmethod
     @without_check_access
     def cancel_refunded(cls, approvals):
-        """Take the refunded goods out of the shipments not gone yet: nothing
-        ships that is being refunded"""
+        """Take the refunded quantities out of the shipments not gone yet:
+        nothing ships that is being refunded, the rest still ships"""
         pool = Pool()
         Move = pool.get('stock.move')
         SaleLine = pool.get('sale.line')
@@ -354,15 +404,10 @@ class ShipmentOut(metaclass=PoolMeta):
             for line in approval.lines:
                 if not line.goods:
                     continue
-                for move in line.sale_line.moves:
-                    if (move.state in {'done', 'cancelled'}
-                            or not move.shipment
-                            or move.shipment.state not in UNSHIPPED):
-                        continue
-                    to_cancel.append(move)
-                    to_cancel.extend(m for m in move.shipment.inventory_moves
-                        if m.origin == move and m.state != 'done')
-                    ignored[line.sale_line].append(move.id)
+                for move, quantity in cls._refunded_moves(line):
+                    moves = cls._split_refunded(move, quantity)
+                    to_cancel.extend(moves)
+                    ignored[line.sale_line].append(moves[0].id)
         Move.cancel(to_cancel)
         for sale_line, move_ids in ignored.items():
             SaleLine.write([sale_line], {
@@ -371,6 +416,50 @@ class ShipmentOut(metaclass=PoolMeta):
         cls.cancel([s for s in cls.browse(shipments)
                 if all(m.state == 'cancelled' for m in s.outgoing_moves)])
         cls.update_refund_hold(cls.browse(shipments))
+
+    @classmethod
+    def _refunded_moves(cls, line):
+        """The (outgoing move, quantity) not shipped yet that make up the
+        refunded quantity of the approval line, the latest moves first"""
+        pool = Pool()
+        Uom = pool.get('product.uom')
+        left, result = line.quantity, []
+        for move in sorted(line.sale_line.moves, key=lambda m: -m.id):
+            if left <= 0:
+                break
+            if (move.state in {'done', 'cancelled'}
+                    or not move.shipment
+                    or move.shipment.state not in UNSHIPPED):
+                continue
+            quantity = min(move.quantity, move.unit.round(
+                    Uom.compute_qty(line.unit, left, move.unit, round=False)))
+            result.append((move, quantity))
+            left = line.unit.round(left - Uom.compute_qty(
+                    move.unit, quantity, line.unit, round=False))
+        return result
+
+    @classmethod
+    def _split_refunded(cls, move, quantity):
+        """Split the quantity off the outgoing move and off its inventory
+        moves not done yet; return the moves of the quantity, the outgoing
+        one first"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        inventory = sorted((m for m in move.shipment.inventory_moves
+                if m.origin == move and m.state not in {'done', 'cancelled'}),
+            # Keep what is reserved for the goods that still ship
+            key=lambda m: (m.state == 'assigned', m.id))
+        part = _split_move(move, quantity)
+        parts, left = [part], quantity
+        for inventory_move in inventory:
+            if left <= 0:
+                break
+            taken = min(left, inventory_move.quantity)
+            parts.append(_split_move(inventory_move, taken))
+            left = move.unit.round(left - taken)
+        if part != move:
+            Move.write(parts[1:], {'origin': str(part)})
+        return parts
 
     @classmethod
     @without_check_access

@@ -42,7 +42,7 @@ def hand_over(shipments, number, config=None):
         package.shipping_reference = shipment.shipping_reference
         package.moves.extend(
             Model.get('stock.move', config=config)(m.id)
-            for m in shipment.outgoing_moves)
+            for m in shipment.outgoing_moves if m.state != 'cancelled')
     Shipment.save(shipments)
     Shipment.click(shipments, 'pack')
     Shipment.click(shipments, 'done')
