@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""Update the module's Chinese translation from its sources, as Tryton does.
+"""Update the modules' Chinese translation from their sources, as Tryton does.
 
-    cd /work/main && .venv/bin/python tests/update_translation.py [LANG]
+    cd /work/main && .venv/bin/python tests/update_translation.py \
+        [--lang LANG] [MODULE ...]
 
-Activates shop_fulfilment in a throwaway SQLite database, runs the
-"Set Translations" and "Update Translations" wizards for the language and
-exports the module's translations ("Export Translations"): that is the
-template.  It is merged into modules/shop_fulfilment/locale/LANG.po:
+The modules are shop_fulfilment and shop_returns (default: both), the
+language zh_CN.  Activates the modules in a throwaway SQLite database, runs
+the "Set Translations" and "Update Translations" wizards for the language
+and exports each module's translations ("Export Translations"): that is the
+template.  It is merged into modules/MODULE/locale/LANG.po:
 
 - an entry of the template that the .po has (same msgctxt and msgid) keeps
   its msgstr and flags;
@@ -17,9 +19,14 @@ template.  It is merged into modules/shop_fulfilment/locale/LANG.po:
 - a new entry is added untranslated;
 - an entry that the template no longer has is dropped.
 
+The selection values a module appends to another module's field are
+exported by Tryton with that module: they are added from the module's
+sources (as the translation test collects them).
+
 The entries are sorted as Tryton sorts them (msgctxt, msgid), so running it
-again changes nothing.  It prints the number of entries still to translate
-(untranslated or fuzzy)."""
+again changes nothing.  It prints, per module, the number of entries still
+to translate (untranslated or fuzzy)."""
+import argparse
 import logging
 import os
 import sys
@@ -29,17 +36,16 @@ from collections import Counter
 
 import polib
 
-MODULE = 'shop_fulfilment'
+MODULES = ['shop_fulfilment', 'shop_returns']
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOCALE = os.path.join(ROOT, 'modules', MODULE, 'locale')
 # Tryton writes its .po files with this width and these metadata
 WRAPWIDTH = 78
 METADATA = {'Content-Type': 'text/plain; charset=utf-8'}
 
 
-def export_template(lang, folder):
-    """Return the module's translations exported from a new database
-    as bytes; folder is the database path, which stays empty"""
+def export_templates(modules, lang, folder):
+    """Return the translations of each module exported from a new database
+    as {module: bytes}; folder is the database path, which stays empty"""
     # Before trytond reads its configuration: an in-memory SQLite database
     # that nothing else uses, and no cache of other runs
     os.environ['TRYTOND_DATABASE__URI'] = 'sqlite://'
@@ -58,7 +64,7 @@ def export_template(lang, folder):
     from trytond.tests.test_tryton import DB_NAME, activate_module
     from trytond.transaction import Transaction
 
-    activate_module(MODULE)
+    activate_module(modules)
     pool = Pool(DB_NAME)
     with Transaction().start(DB_NAME, 0, context={}) as transaction:
         Lang = pool.get('ir.lang')
@@ -84,9 +90,10 @@ def export_template(lang, folder):
         TranslationUpdate.delete(session_id)
 
         # ir.translation.export
-        content = Translation.translation_export(lang, MODULE)
+        contents = {m: Translation.translation_export(lang, m) or b''
+            for m in modules}
         transaction.rollback()
-    return content or b''
+    return contents
 
 
 def key(entry):
@@ -130,18 +137,32 @@ def merge(template, po):
     return result
 
 
-def main(lang='zh_CN'):
-    path = os.path.join(LOCALE, '%s.po' % lang)
-    with tempfile.TemporaryDirectory(prefix='shop_fulfilment-po-') as folder:
-        content = export_template(lang, folder)
+def extend(module, template):
+    """Add to the template the module's strings that Tryton exports with
+    another module: the selection values the module appends to a field of
+    another module's model are registered by the module of the model"""
+    sys.path.insert(
+        0, os.path.join(ROOT, 'modules', 'shop_fulfilment', 'tests'))
+    from test_translation import module_strings
+    known = {key(e) for e in template}
+    for context, msgid in sorted(module_strings(module) - known):
+        if context.startswith('selection:'):
+            template.append(polib.POEntry(msgctxt=context, msgid=msgid))
+    return template
+
+
+def update(module, lang, content):
+    "Merge the template content into the module's .po and return its todo"
+    locale = os.path.join(ROOT, 'modules', module, 'locale')
+    path = os.path.join(locale, '%s.po' % lang)
     if not content:
-        sys.exit('No translation of %s exported for %s' % (MODULE, lang))
+        sys.exit('No translation of %s exported for %s' % (module, lang))
     template = polib.pofile(content.decode('utf-8'))
     if os.path.exists(path):
         po = polib.pofile(path, wrapwidth=WRAPWIDTH)
     else:
         po = polib.POFile(wrapwidth=WRAPWIDTH)
-    merged = merge(template, po)
+    merged = merge(extend(module, template), po)
     old_keys = {key(e) for e in po if not e.obsolete}
     new_keys = {key(e) for e in merged}
     text = str(merged)
@@ -152,7 +173,7 @@ def main(lang='zh_CN'):
         with open(path, encoding='utf-8') as file:
             previous = file.read()
     if text != previous:
-        os.makedirs(LOCALE, exist_ok=True)
+        os.makedirs(locale, exist_ok=True)
         with open(path, 'w', encoding='utf-8') as file:
             file.write(text)
     todo = [e for e in merged if not e.msgstr or 'fuzzy' in e.flags]
@@ -161,9 +182,27 @@ def main(lang='zh_CN'):
             len(new_keys - old_keys), len(old_keys - new_keys),
             'unchanged' if text == previous else 'written'),
         file=sys.stderr)
-    print(len(todo))
+    return todo
+
+
+def main(args=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('modules', metavar='MODULE', nargs='*',
+        help='among %s (default: all)' % ', '.join(MODULES))
+    parser.add_argument('--lang', default='zh_CN', help='default: zh_CN')
+    options = parser.parse_args(args)
+    unknown = set(options.modules) - set(MODULES)
+    if unknown:
+        parser.error('unknown module: %s' % ', '.join(sorted(unknown)))
+    modules = [m for m in MODULES
+        if m in options.modules or not options.modules]
+    with tempfile.TemporaryDirectory(prefix='shop-po-') as folder:
+        contents = export_templates(modules, options.lang, folder)
+    for module in modules:
+        todo = update(module, options.lang, contents[module])
+        print('%s %d' % (module, len(todo)))
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main(*sys.argv[1:]))
+    sys.exit(main())

@@ -6,9 +6,12 @@ The strings of the module are read from its sources as Tryton registers
 them: the XML records (messages, menus, actions, groups, buttons, rule
 groups), the views' string, confirm and help attributes, and from the
 Python files by an ast walk, the model names (docstrings), the field
-strings, help and selection labels and the wizard buttons.  Each must have
-a translated, not fuzzy, entry in locale/zh_CN.po with the same
-placeholders.  tests/update_translation.py adds the missing entries."""
+strings, help and selection labels of the classes registered as models and
+the buttons of those registered as wizards.  Each must have a translated,
+not fuzzy, entry in locale/zh_CN.po with the same placeholders.
+tests/update_translation.py adds the missing entries.
+
+Other modules test theirs with TranslationTest and their module's name."""
 import ast
 import collections
 import importlib.util
@@ -19,9 +22,9 @@ import xml.etree.ElementTree as ET
 
 import polib
 
-MODULE = 'shop_fulfilment'
-MODULE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PO_PATH = os.path.join(MODULE_DIR, 'locale', 'zh_CN.po')
+MODULES_DIR = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LANG = 'zh_CN'
 
 PLACEHOLDER = re.compile(r'%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]')
 
@@ -55,11 +58,9 @@ STRING_POSITION = {
 WRAPPERS = {'Function', 'MultiValue'}
 
 
-def _module_dir(name):
+def module_dir(name):
     "The folder of a module, without importing it"
-    if name == MODULE:
-        return MODULE_DIR
-    sibling = os.path.join(os.path.dirname(MODULE_DIR), name)
+    sibling = os.path.join(MODULES_DIR, name)
     if os.path.isdir(sibling):
         return sibling
     spec = importlib.util.find_spec('trytond')
@@ -105,30 +106,31 @@ def _field_text(record, name):
 _action_names = {}
 
 
-def _action_name(ref):
-    "The name of the action ref ('id' or 'module.id')"
-    module, _, fs_id = ref.rpartition('.')
-    module = module or MODULE
+def _action_name(ref, module):
+    "The name of the action ref ('id' of module or 'module.id')"
+    prefix, _, fs_id = ref.rpartition('.')
+    module = prefix or module
     if module not in _action_names:
         names = {}
-        module_dir = _module_dir(module)
-        if module_dir:
-            for tag, model, id_, element in _records(module_dir):
+        folder = module_dir(module)
+        if folder:
+            for tag, model, id_, element in _records(folder):
                 if tag == 'record' and model in ACTION_MODELS:
                     names[id_] = _field_text(element, 'name')
         _action_names[module] = names
     return _action_names[module].get(fs_id)
 
 
-def xml_strings(module_dir=MODULE_DIR):
+def xml_strings(module):
     "Return the (msgctxt, msgid) of the strings of the XML files"
+    folder = module_dir(module)
     strings = set()
     views = []
-    for tag, model, fs_id, element in _records(module_dir):
+    for tag, model, fs_id, element in _records(folder):
         if tag == 'menuitem':
             name = element.get('name')
             if name is None and element.get('action'):
-                name = _action_name(element.get('action'))
+                name = _action_name(element.get('action'), module)
             if name:
                 strings.add(('model:ir.ui.menu,name:%s' % fs_id, name))
             continue
@@ -147,7 +149,7 @@ def xml_strings(module_dir=MODULE_DIR):
     for model, name in views:
         if not model or not name:
             continue
-        path = os.path.join(module_dir, 'view', name + '.xml')
+        path = os.path.join(folder, 'view', name + '.xml')
         for element in ET.parse(path).getroot().iter():
             for attribute in VIEW_ATTRIBUTES:
                 if element.get(attribute):
@@ -286,10 +288,34 @@ def _class_model_name(cls_node):
     return None
 
 
-def python_strings(module_dir=MODULE_DIR):
+def registered(folder):
+    """Return {(file, class): type} of the classes that register() of the
+    module's __init__.py gives to Pool.register: model, wizard or report"""
+    with open(os.path.join(folder, '__init__.py'), encoding='utf-8') as file:
+        tree = ast.parse(file.read())
+    types = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == 'register'
+                and _attr_name(node.func.value) == 'Pool'):
+            continue
+        type_ = _keyword(node, 'type_')
+        type_ = _const(type_) if type_ is not None else 'model'
+        for arg in node.args:
+            if isinstance(arg, ast.Attribute):
+                types[(_attr_name(arg.value), arg.attr)] = type_
+            elif isinstance(arg, ast.Name):
+                types[(None, arg.id)] = type_
+    return types
+
+
+def python_strings(module):
     "Return the (msgctxt, msgid) of the strings of the Python files"
+    folder = module_dir(module)
+    types = registered(folder)
     trees = {}
-    for dirpath, dirnames, filenames in os.walk(module_dir):
+    for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames
             if d not in {'tests', 'demo', 'locale', 'view', '__pycache__'}]
         for filename in filenames:
@@ -305,7 +331,8 @@ def python_strings(module_dir=MODULE_DIR):
                     and isinstance(node.targets[0], ast.Name)):
                 shared.setdefault(node.targets[0].id, node.value)
     strings = set()
-    for tree in trees.values():
+    for path, tree in trees.items():
+        file_name = os.path.splitext(os.path.relpath(path, folder))[0]
         constants = dict(shared)
         for node in tree.body:
             if (isinstance(node, ast.Assign) and len(node.targets) == 1
@@ -317,13 +344,14 @@ def python_strings(module_dir=MODULE_DIR):
             model = _class_model_name(cls_node)
             if not model:
                 continue
-            bases = {_attr_name(b) for b in cls_node.bases}
+            type_ = types.get((file_name.replace(os.sep, '.'),
+                    cls_node.name), types.get((None, cls_node.name)))
             extension = any(_attr_name(k.value) == 'PoolMeta'
                 for k in cls_node.keywords if k.arg == 'metaclass')
-            if bases & {'Wizard'}:
+            if type_ == 'wizard':
                 strings.update(_wizard_buttons(model, cls_node))
-                continue
-            if bases & {'Report'}:
+            if type_ != 'model':
+                # A report's name is its action's
                 continue
             docstring = ast.get_docstring(cls_node)
             if docstring and not extension:
@@ -342,8 +370,8 @@ def python_strings(module_dir=MODULE_DIR):
     return strings
 
 
-def module_strings(module_dir=MODULE_DIR):
-    return xml_strings(module_dir) | python_strings(module_dir)
+def module_strings(module):
+    return xml_strings(module) | python_strings(module)
 
 
 def po_problems(po):
@@ -374,28 +402,38 @@ def missing_strings(po, strings):
     return sorted(s for s in strings if s not in translated)
 
 
-class TranslationTestCase(unittest.TestCase):
-    "Test the Chinese translation of the module"
+class TranslationTest:
+    "Test the Chinese translation of the module, mixed into a TestCase"
+    module = None
 
     @classmethod
     def setUpClass(cls):
-        cls.po = polib.pofile(PO_PATH)
+        super().setUpClass()
+        cls.po_path = os.path.join(
+            module_dir(cls.module), 'locale', '%s.po' % LANG)
+        cls.po = polib.pofile(cls.po_path)
 
     def test_entries(self):
         "Every entry is translated, not fuzzy, with the same placeholders"
         problems = po_problems(self.po)
-        self.assertFalse(problems, '\n'.join(
-                ['locale/zh_CN.po:'] + problems))
+        if problems:
+            self.fail('\n'.join(['%s:' % self.po_path] + problems))
 
     def test_strings_translated(self):
         "Every string of the module has a translation"
-        strings = module_strings()
+        strings = module_strings(self.module)
         # The collection itself works
         self.assertTrue(any(c.startswith('field:') for c, _ in strings))
         self.assertTrue(any(
                 c.startswith('model:ir.message,') for c, _ in strings))
         missing = missing_strings(self.po, strings)
-        self.assertFalse(missing, '\n'.join(
-                ['missing from locale/zh_CN.po '
-                    '(run tests/update_translation.py, then translate):']
+        if missing:
+            self.fail('\n'.join(
+                ['missing from %s (run tests/update_translation.py %s, '
+                    'then translate):' % (self.po_path, self.module)]
                 + ['%s %r' % m for m in missing]))
+
+
+class TranslationTestCase(TranslationTest, unittest.TestCase):
+    "Test the Chinese translation of shop_fulfilment"
+    module = 'shop_fulfilment'
