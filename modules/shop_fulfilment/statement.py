@@ -46,6 +46,7 @@ ISSUES = [
     ('unknown_order', "Unknown Order"),
     ('amount', "Amount Mismatch"),
     ('settled', "Already Settled"),
+    ('refund', "Unrecorded Refund"),
     ('no_fee_account', "No Fee Account"),
     ('other', "Not a Settlement"),
     ]
@@ -234,6 +235,12 @@ class Statement(metaclass=PoolMeta):
                         result[key][statement] += amount
                 if issue and 'alipay_unmatched_count' in result:
                     result['alipay_unmatched_count'][statement] += count
+        for statement in statements:
+            # SQLite sums to floats
+            for name, values in result.items():
+                if name != 'alipay_unmatched_count':
+                    values[statement.id] = statement.journal.currency.round(
+                        values[statement.id])
         return result
 
     def _group_key(self, line):
@@ -408,6 +415,10 @@ class AlipayMatcher:
             if origin in matched:
                 self.add_line(origin, origin.amount, self.clearing, sale)
                 self.owed[sale] -= origin.amount
+            elif origin.alipay_kind == 'refund':
+                # A refund the order's open lines do not account for: paid
+                # back on the platform but not credited here.
+                self.flag(origin, 'refund')
             elif matched or not due:
                 self.flag(origin, 'settled')
             else:
@@ -495,7 +506,9 @@ class Origin(metaclass=PoolMeta):
             % self.alipay_issue,
             trades=', '.join(self.alipay_trade_ids),
             shop=shop.rec_name if shop else '',
-            amount=lang.currency(self.amount, self.currency),
+            amount=lang.currency(
+                abs(self.amount) if self.alipay_issue == 'refund'
+                else self.amount, self.currency),
             owed=lang.currency(self.alipay_owed or 0, self.currency),
             fee_type=dict(self.__class__.fields_get(['alipay_fee_type'])[
                     'alipay_fee_type']['selection']).get(

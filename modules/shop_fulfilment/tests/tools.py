@@ -11,7 +11,7 @@ from trytond.modules.shop_fulfilment.tests import generator
 
 __all__ = ['setup_china', 'get_cny', 'create_catalogue', 'create_shop',
     'map_catalogue', 'setup_accounting', 'create_carrier',
-    'create_payment_journal', 'DEMO_UNMAPPED']
+    'create_payment_journal', 'setup_alipay_account', 'DEMO_UNMAPPED']
 
 # A SKU listed on the platform before it exists in Tryton
 DEMO_UNMAPPED = {'RQZ-2-T'}
@@ -182,6 +182,45 @@ def create_payment_journal(accounts, config=None):
         clearing_account=clearing)
     payment_journal.save()
     return payment_journal
+
+
+def setup_alipay_account(shop, config=None):
+    """The shop's Alipay account as the accountant sets it up: its
+    statement journal, a suspense account and an expense account per fee
+    type; return a dict with journal, suspense and fees (by type).  The
+    clearing account is made reconcilable."""
+    Account = Model.get('account.account', config=config)
+    Journal = Model.get('account.journal', config=config)
+    StatementJournal = Model.get('account.statement.journal', config=config)
+    clearing = shop.payment_journal.clearing_account
+    if not clearing.reconcile:
+        clearing.reconcile = True
+        clearing.save()
+    expense, = Account.find([('type.expense', '=', True)], limit=1)
+
+    def account(name, code, like):
+        record = Account(name=name, code=code, type=like.type,
+            parent=like.parent)
+        record.save()
+        return record
+    alipay = account("支付宝余额", '1012.01', clearing)
+    suspense = account("支付宝待查", '1012.99', clearing)
+    journal = Journal(name="支付宝", code='ALIPAY', type='statement')
+    journal.save()
+    statement_journal = StatementJournal(name="天猫支付宝账户",
+        journal=journal, account=alipay, validation='balance')
+    statement_journal.save()
+    shop.statement_journal = statement_journal
+    shop.statement_suspense_account = suspense
+    fees = {}
+    for fee_type, name in [('commission', "技术服务费"),
+            ('taobaoke', "淘宝客佣金"), ('points', "积分"),
+            ('insurance', "运费险")]:
+        fees[fee_type] = account(name, '6601.%s' % fee_type, expense)
+        shop.statement_fees.new(fee_type=fee_type, account=fees[fee_type])
+    shop.save()
+    return {'journal': statement_journal, 'suspense': suspense,
+        'fees': fees}
 
 
 def create_carrier(name, platform_code, config=None):
