@@ -5,7 +5,7 @@ from trytond.pool import Pool
 from . import (
     carrier, consignment, deadline, dispatch, finance, fleet, merge, party,
     product, report, review, rule, sale, shipping_exception, shop, statement,
-    stock, trade, tracking, warehouse, waybill)
+    stock, stock_sync, trade, tracking, warehouse, waybill)
 
 __all__ = ['register']
 
@@ -108,6 +108,14 @@ def register():
         statement.ImportStatementStart,
         statement.Receivable,
         statement.ReceivableContext,
+        # stock_sync models
+        stock_sync.Shop,
+        stock_sync.Product,
+        stock_sync.Mapping,
+        stock_sync.Move,
+        stock_sync.Sale,
+        stock_sync.SaleLine,
+        stock_sync.Cron,
         module='shop_fulfilment', type_='model')
     Pool.register(
         trade.ImportFile,
