@@ -60,7 +60,8 @@ setup(
         'python-barcode'],
     extras_require={
         'postgresql': ['psycopg2-binary >= 2.7'],
-        'test': ['pytest', 'psycopg2-binary >= 2.7'],
+        # playwright drives the system's Chromium in tests/test_browser.py
+        'test': ['pytest', 'psycopg2-binary >= 2.7', 'playwright'],
         },
     entry_points={
         'trytond.modules': entry_points,

@@ -2,9 +2,14 @@
 # this repository contains the full copyright notices and license terms.
 """The main job: a demo database with a Tmall shop and its imported orders.
 
+Then, unless --no-server is given, the trytond server with Tryton's web
+client sao (installed from npm when missing, see sao.py) on
+http://127.0.0.1:8000 and a user per role (users.py) to log in with.
+
 Run it again and again: what exists is reused, and the second run changes
 nothing."""
 import argparse
+import logging
 import os
 import sys
 import time
@@ -20,7 +25,7 @@ warnings.filterwarnings(
 
 DEMO_DIR = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(DEMO_DIR, 'relay_sample.sqlite')
-MODULES = ['shop_fulfilment']
+MODULES = ['shop_fulfilment', 'shop_returns']
 # Chinese for the users; English too, as Tryton's minimal chart of accounts
 # is defined for English
 LANGUAGES = ['en', 'zh_CN']
@@ -28,6 +33,29 @@ LANGUAGES = ['en', 'zh_CN']
 
 def step(message):
     print('==> %s' % message, flush=True)
+
+
+class ModuleProgress(logging.Handler):
+    "Print each module as trytond loads it at activation"
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.seen = set()
+
+    def emit(self, record):
+        if record.msg not in {'%s:register %s', '%s:loading %s'}:
+            return
+        module = record.args[0]
+        if module not in self.seen:
+            self.seen.add(module)
+            print('    %s' % module, flush=True)
+
+
+def show_module_progress():
+    logger = logging.getLogger('trytond.modules')
+    logger.setLevel(logging.INFO)
+    logger.addHandler(ModuleProgress())
+    logger.propagate = False
 
 
 def ensure_database(name, password):
@@ -75,15 +103,19 @@ def ensure_database(name, password):
 def modules_version():
     "A digest of the modules' code and data, to upgrade when it changes"
     import hashlib
-    import trytond.modules.shop_fulfilment as module
+    import importlib
     digest = hashlib.sha1()
-    root = os.path.dirname(module.__file__)
-    for folder, dirs, files in sorted(os.walk(root)):
-        dirs[:] = sorted(d for d in dirs if d not in {'tests', 'demo'})
-        for name in sorted(files):
-            if name.endswith(('.py', '.xml', '.cfg', '.po', '.fodt')):
-                with open(os.path.join(folder, name), 'rb') as file:
-                    digest.update(file.read())
+    for name in MODULES:
+        module = importlib.import_module('trytond.modules.%s' % name)
+        root = os.path.dirname(module.__file__)
+        for folder, dirs, files in sorted(os.walk(root)):
+            dirs[:] = sorted(d for d in dirs if d not in {'tests', 'demo'})
+            for file_name in sorted(files):
+                if file_name.endswith(
+                        ('.py', '.xml', '.cfg', '.po', '.fodt')):
+                    path = os.path.join(folder, file_name)
+                    with open(path, 'rb') as file:
+                        digest.update(file.read())
     return digest.hexdigest()
 
 
@@ -132,6 +164,10 @@ def setup_company(config):
         wizard.execute('add')
         company, = Company.find()
         create_chart(company, config=config)
+    if company.timezone != 'Asia/Shanghai':
+        # The client shows the times in China time (stored UTC)
+        company.timezone = 'Asia/Shanghai'
+        company.save()
     config._context = User.get_preferences(True, {})
     return company
 
@@ -202,6 +238,65 @@ def setup_reviews(config, company, shop):
         Area(name="上海市区", code='SH', subdivision=shanghai).save()
 
 
+def setup_warehouse(config):
+    """The goods in stock and rolls of YTO and SF waybill numbers, for the
+    warehouse to assign the shipments and print their waybills"""
+    from proteus import Model
+    Carrier = Model.get('carrier', config=config)
+    Inventory = Model.get('stock.inventory', config=config)
+    Location = Model.get('stock.location', config=config)
+    Product = Model.get('product.product', config=config)
+    storage, = Location.find([('code', '=', 'STO')], limit=1)
+    if not Inventory.find([('location', '=', storage.id)]):
+        inventory = Inventory(location=storage)
+        for product in Product.find([('type', '=', 'goods')]):
+            inventory.lines.new(product=product, quantity=500)
+        inventory.click('confirm')
+    for code, first in [('YTO', 'YT0070000000001'), ('SF', 'SF1070000000001')]:
+        carrier, = Carrier.find([('platform_code', '=', code)])
+        if carrier.shipping_service != 'number_range':
+            carrier.shipping_service = 'number_range'
+            carrier.waybill_next_number = first
+            carrier.waybill_increment = 1
+            carrier.save()
+
+
+def setup_refunds(config, shop, relay, count=3):
+    """A few buyers ask for their money back before shipping (仅退款):
+    their refunds come in through the file import, for after-sales to
+    decide"""
+    import json
+    import sqlite3
+
+    from proteus import Model
+    from trytond.modules.shop_returns.tests import refund_generator
+    from trytond.modules.shop_returns.tests import tools as returns_tools
+    Refund = Model.get('web.shop.taobao.refund', config=config)
+    Sale = Model.get('sale.sale', config=config)
+    if Refund.find([('shop', '=', shop.id)], limit=1):
+        return None
+    # Orders waiting for the finance review: the reviewers' lists keep the
+    # others
+    waiting = {s.web_id for s in Sale.find([
+                ('web_shop', '=', shop.id), ('review_state', '=', 'finance')])}
+    connection = sqlite3.connect(relay)
+    try:
+        rows = connection.execute(
+            "SELECT tid, jdp_response FROM jdp_tb_trade "
+            "WHERE status = 'WAIT_SELLER_SEND_GOODS' ORDER BY tid").fetchall()
+    finally:
+        connection.close()
+    refunds = []
+    for tid, response in rows:
+        if str(tid) in waiting:
+            trade = json.loads(response)['trade_fullinfo_get_response'][
+                'trade']
+            refunds.append(refund_generator.refund_for(trade, kind='REFUND'))
+        if len(refunds) == count:
+            break
+    return returns_tools.import_refunds(shop, refunds, config=config)
+
+
 def report(config, shop):
     from proteus import Model
     Trade = Model.get('web.shop.taobao.trade', config=config)
@@ -229,6 +324,24 @@ def report(config, shop):
         print('    [?] %s' % payload.reason, flush=True)
 
 
+def serve(options, sao_folder):
+    "Replace this process by the trytond server with sao as its web root"
+    import shutil
+
+    from trytond.config import config as tconfig
+    trytond = os.path.join(os.path.dirname(sys.executable), 'trytond')
+    if not os.path.exists(trytond):
+        trytond = shutil.which('trytond')
+    env = dict(os.environ, TRYTOND_WEB__ROOT=sao_folder)
+    listen = tconfig.get('web', 'listen')
+    step("The server: http://%s/ (database %s; Ctrl-C stops it)" % (
+            listen.replace('0.0.0.0', '127.0.0.1'), options.database))
+    command = [trytond]
+    if os.environ.get('TRYTOND_CONFIG'):
+        command += ['-c', os.environ['TRYTOND_CONFIG']]
+    os.execve(trytond, command, env)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('-d', '--database', default=os.environ.get(
@@ -237,14 +350,29 @@ def main(argv=None):
         help="the relay database file to import from")
     parser.add_argument('--password', default=os.environ.get(
             'SHOP_ADMIN_PASSWORD', 'admin'))
+    parser.add_argument('--no-server', dest='server', action='store_false',
+        help="set up the database only, do not start the server")
+    parser.add_argument('--sao', default=None,
+        help="sao's folder (default: $SHOP_SAO, else $SHOP_DATA/sao)")
     options = parser.parse_args(argv)
     started = time.monotonic()
 
     from trytond.config import config as tconfig
     tconfig.update_etc(os.environ.get('TRYTOND_CONFIG'))
     from proteus import config as pconfig
+
+    from . import sao, stages, users
+    sao_folder = os.path.abspath(options.sao or sao.default_folder())
+    if options.server:
+        version = sao.installed(sao_folder)
+        if version:
+            step("Web client sao %s in %s" % (version, sao_folder))
+        else:
+            step("Installing the web client sao into %s" % sao_folder)
+            sao.install(sao_folder)
     step("Database %s (%s)" % (
             options.database, tconfig.get('database', 'uri')))
+    show_module_progress()
     if ensure_database(options.database, options.password):
         step("Created the database; user admin, password %s"
             % options.password)
@@ -263,10 +391,25 @@ def main(argv=None):
     shop = setup_shop(config, os.path.abspath(options.relay))
     step("Fiscal year, carriers, payment journal, own fleet")
     setup_reviews(config, company, shop)
+    step("Stock and waybill numbers")
+    setup_warehouse(config)
+    step("Users per role, in Chinese")
+    done = users.setup_users(config, company)
     step("Importing from the relay database %s" % options.relay)
     shop.click('refresh_orders')
     report(config, shop)
+    step("Refunds asked before shipping (file import)")
+    summary = setup_refunds(config, shop, os.path.abspath(options.relay))
+    print(summary or "    (already there)", flush=True)
+    step("Orders in every stage of the work")
+    stages.advance(config, shop, step)
+    for label, count in stages.summary(config, shop):
+        print('    %5d  %s' % (count, label), flush=True)
+    step("Users (and admin, password %s):" % options.password)
+    users.print_users(done)
     step("Done in %.0f s" % (time.monotonic() - started))
+    if options.server:
+        serve(options, sao_folder)
     return 0
 
 

@@ -8,6 +8,8 @@ from trytond.modules.shop_fulfilment.product import Mapping
 from trytond.modules.shop_fulfilment.sale import split_amount
 from trytond.tests.test_tryton import ModuleTestCase
 
+from .views import ListViewMixin
+
 
 class Currency:
     "The rounding of the Renminbi"
@@ -17,7 +19,7 @@ class Currency:
         return amount.quantize(Decimal('0.01'))
 
 
-class ShopFulfilmentTestCase(ModuleTestCase):
+class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
     "Test Shop Fulfilment module"
     module = 'shop_fulfilment'
 

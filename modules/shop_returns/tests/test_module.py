@@ -8,10 +8,11 @@ from trytond.modules.shop_fulfilment.taobao import TradeError
 from trytond.modules.shop_returns import taobao_refund
 from trytond.modules.shop_returns.tests import refund_generator
 from trytond.modules.shop_fulfilment.tests import generator
+from trytond.modules.shop_fulfilment.tests.views import ListViewMixin
 from trytond.tests.test_tryton import ModuleTestCase
 
 
-class ShopReturnsTestCase(ModuleTestCase):
+class ShopReturnsTestCase(ListViewMixin, ModuleTestCase):
     "Test Shop Returns module"
     module = 'shop_returns'
     extras = []
