@@ -199,7 +199,10 @@ class Client:
 
     def __init__(self, browser, url, database, shots):
         self.context = browser.new_context(
-            locale='zh-CN', accept_downloads=True,
+            # The team's browsers: Chinese, in China time (the client
+            # shows the times stored in UTC in its own time zone)
+            locale='zh-CN', timezone_id='Asia/Shanghai',
+            accept_downloads=True,
             viewport={'width': 1400, 'height': 900})
         self.context.set_default_timeout(TIMEOUT)
         self.page = self.context.new_page()
