@@ -17,7 +17,12 @@ order, an amount mismatch, a duplicate), and the accountant's steps are
 timed: the import (the lines read, kept and matched), the validation (the
 move created and the clearing lines reconciled) and the posting.  The
 lines per second must not fall as the statement grows: the matching reads
-the open clearing lines once per statement, not once per line.
+the open clearing lines once per statement, not once per line.  The
+summary prints the time of each size and the rate of the largest size
+over that of the smallest: about 1 when the work grows linearly, the
+inverse of the ratio of the sizes when it grows quadratically.  Without a
+queue worker, the tasks queued by a step (the payments' reconciled flag
+after the validation) run at its end and are timed with it.
 
 It checks by SQL that the clearing account's balance equals what the
 platform still owes: the orders not settled plus the mismatched one.
@@ -135,10 +140,41 @@ def clearing_balance(args):
             "JOIN account_payment_journal j ON j.clearing_account = l.account"))
 
 
+def cover_dates(data):
+    """Add the fiscal years the statement reaches: a statement of 20,000
+    lines runs past the end of the one of the setup (not timed)"""
+    import datetime as dt
+
+    from proteus import Model
+    from trytond.modules.account_invoice.tests.tools import (
+        set_fiscalyear_invoice_sequences)
+    from trytond.modules.shop_fulfilment import alipay
+    from trytond.modules.shop_fulfilment.sale import china_date
+    FiscalYear = Model.get('account.fiscalyear')
+    Sequence = Model.get('ir.sequence')
+    until = china_date(max(r.time for r in alipay.parse(data).rows))
+    last, = FiscalYear.find([], order=[('end_date', 'DESC')], limit=1)
+    while last.end_date < until:
+        start = last.end_date + dt.timedelta(days=1)
+        end = start.replace(year=start.year + 1) - dt.timedelta(days=1)
+        sequence = Sequence(name=str(start.year),
+            sequence_type=last.post_move_sequence.sequence_type,
+            company=last.company)
+        sequence.save()
+        year = FiscalYear(name=str(start.year), start_date=start,
+            end_date=end, company=last.company,
+            post_move_sequence=sequence)
+        set_fiscalyear_invoice_sequences(year)
+        year.save()
+        year.click('create_period')
+        last = year
+
+
 def run_size(args, shop_id, orders, size):
     from proteus import Model, Wizard, config
     config.set_trytond(args.database)
     data, expected, settled = statement_for(orders, size, args.seed + size)
+    cover_dates(data)
     lines = len([k for k in expected if k.startswith('2026')])
     shop = Model.get('web.shop')(shop_id)
     Statement = Model.get('account.statement')
@@ -221,9 +257,17 @@ def main(argv=None):
         if not args.reuse:
             bench_import.admin_execute(args.uri,
                 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % snapshot)
-    print("\nlines/s by size: %s" % ', '.join(
-            '%d: %.0f' % (lines, lines / seconds)
+    print("\nby size: %s" % ', '.join(
+            '%d lines %.1f s (%.0f lines/s)' % (
+                lines, seconds, lines / seconds)
             for lines, seconds in figures))
+    if len(figures) > 1:
+        # Linear matching keeps the rate; a quadratic one divides it by the
+        # ratio of the sizes
+        (small, small_s), (large, large_s) = figures[0], figures[-1]
+        print("rate at %d lines / rate at %d lines: %.2f (size ratio %.1f)"
+            % (large, small, (large / large_s) / (small / small_s),
+                large / small))
 
 
 if __name__ == '__main__':

@@ -21,7 +21,7 @@ from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, record_cache_size
 
 from . import alipay
 from .sale import china_date
@@ -280,11 +280,81 @@ class Statement(metaclass=PoolMeta):
             Origin.save(matcher.flagged)
 
     @classmethod
+    def _alipay_cache_size(cls, statements):
+        """Return the size of the record cache that holds every line of the
+        statements: the default (2,000 records a model) is smaller than a
+        statement of a busy shop, and a loop over more records than the
+        cache holds reads them again and again."""
+        pool = Pool()
+        Line = pool.get('account.statement.line')
+        Origin = pool.get('account.statement.origin')
+        cursor = Transaction().connection.cursor()
+        count = 0
+        ids = [s.id for s in statements if s.alipay_shop]
+        for Model in [Line, Origin]:
+            table = Model.__table__()
+            for sub in grouped_slice(ids):
+                cursor.execute(*table.select(Count(Literal('*')),
+                        where=table.statement.in_(list(sub))))
+                count += cursor.fetchone()[0]
+        return max(record_cache_size(Transaction()), 2 * count + 100)
+
+    def _alipay_journal_periods(self):
+        """Make sure the journal periods of the moves exist before anything
+        is computed: creating one locks the table, and trytond then restarts
+        the whole transaction, which would do the validation twice."""
+        pool = Pool()
+        Line = pool.get('account.statement.line')
+        MoveLine = pool.get('account.move.line')
+        Period = pool.get('account.period')
+        line = Line.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*line.select(line.date,
+                where=line.statement == self.id,
+                group_by=[line.date]))
+        periods = {Period.find(self.company, date=d) for d, in cursor}
+        for period in periods:
+            MoveLine.check_journal_period_modify(period, self.journal.journal)
+
+    # validate_statement starts with the check of its journal's validation,
+    # within the access checks of the button: the journal periods are made
+    # sure of there.
+    def validate_balance(self):
+        if self.alipay_shop:
+            self._alipay_journal_periods()
+        super().validate_balance()
+
+    def validate_amount(self):
+        if self.alipay_shop:
+            self._alipay_journal_periods()
+        super().validate_amount()
+
+    def validate_number_of_lines(self):
+        if self.alipay_shop:
+            self._alipay_journal_periods()
+        super().validate_number_of_lines()
+
+    @classmethod
+    def validate_statement(cls, statements):
+        if not any(s.alipay_shop for s in statements):
+            return super().validate_statement(statements)
+        with Transaction().set_context(
+                _record_cache_size=cls._alipay_cache_size(statements)):
+            # Browse again to use the cache of that size
+            return super().validate_statement(cls.browse(statements))
+
+    @classmethod
+    def post(cls, statements):
+        if not any(s.alipay_shop for s in statements):
+            return super().post(statements)
+        with Transaction().set_context(
+                _record_cache_size=cls._alipay_cache_size(statements)):
+            return super().post(cls.browse(statements))
+
+    @classmethod
     def create_move(cls, statements):
         moves = super().create_move(statements)
-        # Read again the lines, which have their moves now
-        cls.reconcile_alipay(
-            cls.browse([s for s in statements if s.alipay_shop]))
+        cls.reconcile_alipay([s for s in statements if s.alipay_shop])
         return moves
 
     @classmethod
@@ -295,38 +365,54 @@ class Statement(metaclass=PoolMeta):
         Payment = pool.get('account.payment')
         MoveLine = pool.get('account.move.line')
         Line = pool.get('account.statement.line')
+        line = Line.__table__()
+        move_line = MoveLine.__table__()
+        cursor = Transaction().connection.cursor()
+        prefix = Line.__name__ + ','
+        to_reconcile = []
         for statement in statements:
             clearing = statement.alipay_shop.payment_journal.clearing_account
             if not clearing or not clearing.reconcile:
                 continue
-            sales = {l.id: l.related_to.id for l in statement.lines
-                if l.related_to and l.related_to.__name__ == 'sale.sale'
-                and l.account == clearing}
+            # The statement lines of the orders and the moves of the
+            # statement, read by SQL rather than through thousands of records
+            cursor.execute(*line.select(line.id, line.related_to,
+                    where=(line.statement == statement.id)
+                    & (line.account == clearing.id)
+                    & line.related_to.like('sale.sale,%')))
+            sales = {l: int(r.split(',')[1]) for l, r in cursor}
             if not sales:
                 continue
-            moves = list({l.move.id for l in statement.lines if l.move})
+            cursor.execute(*line.select(line.move,
+                    where=(line.statement == statement.id)
+                    & (line.move != Null),
+                    group_by=[line.move]))
+            moves = [m for m, in cursor]
             by_sale = defaultdict(list)
             for sub in grouped_slice(moves):
-                for move_line in MoveLine.search([
-                            ('move', 'in', list(sub)),
-                            ('account', '=', clearing.id),
-                            ('reconciliation', '=', None),
-                            ], order=[]):
-                    origin = move_line.origin
-                    if (isinstance(origin, Line)
-                            and origin.id in sales):
-                        by_sale[sales[origin.id]].append(
-                            (move_line.id,
-                                move_line.debit - move_line.credit))
+                cursor.execute(*move_line.select(
+                        move_line.id, move_line.origin,
+                        move_line.debit, move_line.credit,
+                        where=move_line.move.in_(list(sub))
+                        & (move_line.account == clearing.id)
+                        & (move_line.reconciliation == Null)
+                        & move_line.origin.like(prefix + '%')))
+                for id_, origin, debit, credit in cursor:
+                    origin = int(origin[len(prefix):])
+                    if origin in sales:
+                        by_sale[sales[origin]].append((id_, debit - credit))
             open_lines = Payment.platform_clearing_lines(
                 statement.alipay_shop)
-            groups = []
             for sale, lines in by_sale.items():
                 lines = lines + open_lines.get(sale, [])
                 if not sum(a for _, a in lines):
-                    groups.append([l for l, _ in lines])
-            for sub in grouped_slice(groups, 500):
-                MoveLine.reconcile(*(MoveLine.browse(g) for g in sub))
+                    to_reconcile.append([l for l, _ in lines])
+        # Browse all the lines at once so that they are read in batches,
+        # not one group at a time
+        records = iter(MoveLine.browse([l for g in to_reconcile for l in g]))
+        groups = [[next(records) for _ in g] for g in to_reconcile]
+        for sub in grouped_slice(groups, 1000):
+            MoveLine.reconcile(*sub)
 
 
 class AlipayMatcher:
@@ -555,8 +641,14 @@ class ImportStatement(metaclass=PoolMeta):
     def do_import_(self, action):
         pool = Pool()
         Statement = pool.get('account.statement')
-        action, data = super().do_import_(action)
-        if self.start.file_format == 'alipay':
+        if self.start.file_format != 'alipay':
+            return super().do_import_(action)
+        # A record cache that holds every origin and line of the statement
+        # (see Statement._alipay_cache_size), from the rows of the file
+        rows = bytes(self.start.file_ or b'').count(b'\n')
+        with Transaction().set_context(_record_cache_size=max(
+                    record_cache_size(Transaction()), 2 * rows + 100)):
+            action, data = super().do_import_(action)
             Statement.match_alipay(Statement.browse(data['res_id']))
         return action, data
 
