@@ -400,12 +400,16 @@ class Mapping(metaclass=PoolMeta):
         names = ['stock_forecast', 'stock_safety_used', 'stock_available',
             'stock_computed', 'stock_computed_at', 'stock_dirty']
         columns = [getattr(table, n) for n in names]
+        # One update per distinct result, not one per mapping: most SKUs
+        # share their figures.  The computation is the server's own
+        # record, written without the checks of a user's write
+        by_values = defaultdict(list)
         for mapping_id, record in values.items():
-            # The computation is the server's own record, written without
-            # the checks of a user's write
-            cursor.execute(*table.update(columns,
-                    [record[n] for n in names],
-                    where=table.id == mapping_id))
+            by_values[tuple(record[n] for n in names)].append(mapping_id)
+        for row, mapping_ids in by_values.items():
+            for sub_ids in grouped_slice(mapping_ids):
+                cursor.execute(*table.update(columns, list(row),
+                        where=reduce_ids(table.id, sub_ids)))
         if values:
             # The records read before see the new values
             transaction.counter += 1
@@ -573,9 +577,10 @@ class Sale(metaclass=PoolMeta):
     def write(cls, *args):
         sales = sum((list(s) for s, v in zip(args[::2], args[1::2])
                 if {'state', 'warehouse'} & set(v)), [])
+        # The state or warehouse written leaves the lines as they are
         products = cls._stock_products(sales)
         super().write(*args)
-        mark_dirty(products | cls._stock_products(sales))
+        mark_dirty(products)
 
     @classmethod
     def delete(cls, sales):

@@ -261,39 +261,27 @@ def setup_warehouse(config):
             carrier.save()
 
 
-def setup_refunds(config, shop, relay, count=3):
+def setup_refunds(config, shop, count=3):
     """A few buyers ask for their money back before shipping (仅退款):
     their refunds come in through the file import, for after-sales to
     decide"""
-    import json
-    import sqlite3
-
     from proteus import Model
     from trytond.modules.shop_returns.tests import refund_generator
     from trytond.modules.shop_returns.tests import tools as returns_tools
+
+    from .stages import platform_trades
     Refund = Model.get('web.shop.taobao.refund', config=config)
     Sale = Model.get('sale.sale', config=config)
     if Refund.find([('shop', '=', shop.id)], limit=1):
         return None
     # Orders waiting for the finance review: the reviewers' lists keep the
     # others
-    waiting = {s.web_id for s in Sale.find([
-                ('web_shop', '=', shop.id), ('review_state', '=', 'finance')])}
-    connection = sqlite3.connect(relay)
-    try:
-        rows = connection.execute(
-            "SELECT tid, jdp_response FROM jdp_tb_trade "
-            "WHERE status = 'WAIT_SELLER_SEND_GOODS' ORDER BY tid").fetchall()
-    finally:
-        connection.close()
-    refunds = []
-    for tid, response in rows:
-        if str(tid) in waiting:
-            trade = json.loads(response)['trade_fullinfo_get_response'][
-                'trade']
-            refunds.append(refund_generator.refund_for(trade, kind='REFUND'))
-        if len(refunds) == count:
-            break
+    waiting = Sale.find([
+            ('web_shop', '=', shop.id), ('review_state', '=', 'finance')],
+        order=[('web_id', 'ASC')], limit=count)
+    trades = platform_trades(config, waiting)
+    refunds = [refund_generator.refund_for(trades[s.web_id], kind='REFUND')
+        for s in waiting]
     return returns_tools.import_refunds(shop, refunds, config=config)
 
 
@@ -399,7 +387,7 @@ def main(argv=None):
     shop.click('refresh_orders')
     report(config, shop)
     step("Refunds asked before shipping (file import)")
-    summary = setup_refunds(config, shop, os.path.abspath(options.relay))
+    summary = setup_refunds(config, shop)
     print(summary or "    (already there)", flush=True)
     step("Orders in every stage of the work")
     stages.advance(config, shop, step)

@@ -146,7 +146,7 @@ def warehouse(config, to_print, packed, shipped):
     handed = shipments_of(config, shipped)
     Shipment.click(handed, 'done')
     # The batch ship confirmation (批量发货), through the queue
-    Shipment.click(shipments_of(config, shipped), 'confirm_to_platform')
+    Shipment.click(handed, 'confirm_to_platform')
 
 
 def inspect(config, shipment):
