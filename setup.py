@@ -39,8 +39,8 @@ for module in MODULES:
         package_dir[package + sub] = os.path.join(
             'modules', module, *sub.split('.')[1:])
     package_data[package] = [
-        'tryton.cfg', 'view/*.xml', 'locale/*.po', '*.fodt', 'report/*.fodt',
-        '*.xml', 'icons/*.svg']
+        'tryton.cfg', 'view/*.xml', 'locale/*.po', 'locale/override/*.po',
+        '*.fodt', 'report/*.fodt', '*.xml', 'icons/*.svg']
     package_data[package + '.tests'] = ['*.rst', '*.json']
     package_data[package + '.demo'] = ['*.sqlite', '*.json']
     entry_points.append('%s = %s' % (module, package))

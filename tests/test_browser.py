@@ -14,8 +14,9 @@ driven by Playwright, then works as the people do:
 3. the warehouse (仓库) opens the order's shipment (发货) from the order,
    reserves the goods, requests the waybill number and prints the waybill:
    the report arrives as a file;
-4. after-sales (售后) agrees to a refund asked before shipping (平台退款单):
-   its return approval (退货审批单) appears, waiting for finance.
+4. after-sales (售后) agrees to a buyer's return and refund (平台退款单,
+   退货退款) of a delivered order: its return approval (退货审批单)
+   appears, waiting for the goods.
 
 Each step writes a screenshot into $SHOP_SCREENSHOTS (default
 /tmp/shop_fulfilment-screenshots/, emptied first) and asserts on the
@@ -293,8 +294,10 @@ class Client:
         box.press('Enter')
         self.wait_idle()
 
-    def open_row(self, index=0):
-        row = self.rows().nth(index)
+    def open_row(self, index=0, row=None):
+        "Open the row at index, or the row given (a locator)"
+        if row is None:
+            row = self.rows().nth(index)
         row.wait_for()
         self.wait_idle()
         # In its middle: the columns shown change as the list settles
@@ -394,7 +397,7 @@ def test_order_review(client):
     assert client.field_text('review_state') == '待客审'
     client.shot('03_reviewer_order')
 
-    client.form_tab('Sale')
+    client.form_tab('销售订单')
     client.set_many2one('carrier', '顺丰速运')
     assert '顺丰速运' in client.field('carrier').input_value()
     client.form_tab('审单')
@@ -473,23 +476,25 @@ def test_waybill(client):
     client.shot('10_warehouse_waybill_printed')
 
 
-def test_refund_agreed(client):
-    "After-sales agrees to a refund the buyer asked for before shipping"
+def test_return_agreed(client):
+    "After-sales agrees to a buyer's return (退货退款) of a delivered order"
     from playwright.sync_api import expect
     client.login('aftersales', "售后专员小陈")
     client.open_menu('电商订单', '售后', '平台退款单')
     client.open_list_tab('待审核')
-    client.rows().first.wait_for()
+    returns = client.rows().filter(has_text='退货退款')
+    returns.first.wait_for()
     client.shot('11_aftersales_refunds_to_decide')
-    client.open_row(0)
+    client.open_row(row=returns.first)
     assert client.field_text('state') == '待审核'
-    refund_id = client.field('refund_id').input_value()
-    assert refund_id
-    client.shot('12_aftersales_refund')
+    assert client.field_text('dispute_type') == '退货退款'
+    assert client.field('refund_id').input_value()
+    client.shot('12_aftersales_return')
     client.click_button('同意')
     assert client.wait_field('state', '已同意') == '已同意'
-    # The return approval, refund only, for finance to approve
+    # The return approval (退货审批单) waits for the parcel; the agreement
+    # is queued to the platform with the shop's return address
     approvals = client.tab.locator('.treeview tbody tr:visible').filter(
-        has_text='仅退款')
-    expect(approvals.first).to_contain_text('待财审')
-    client.shot('13_aftersales_refund_agreed')
+        has_text='退货退款')
+    expect(approvals.first).to_contain_text('待收退货')
+    client.shot('13_aftersales_return_agreed')

@@ -4,14 +4,18 @@ from trytond.pool import Pool
 
 from . import (
     carrier, consignment, deadline, dispatch, finance, fleet, merge, party,
-    product, report, review, rule, sale, shipping_exception, shop, statement,
-    stock, stock_sync, trade, tracking, warehouse, waybill)
+    product, queue, report, review, rule, sale, shipping_exception, shop,
+    statement, stock, stock_sync, trade, tracking, translation, warehouse,
+    waybill)
 
 __all__ = ['register']
 
 
 def register():
     Pool.register(
+        translation.Translation,
+        queue.Queue,
+        queue.Cron,
         shop.Shop,
         shop.Cron,
         trade.Trade,

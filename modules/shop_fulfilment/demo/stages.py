@@ -20,7 +20,7 @@ FINANCE_REVIEWED = 30
 TO_PRINT = 6
 PACKED = 6
 REJECTED = 2
-RETURNS = 3
+RETURNS = 4
 SETTLED = 8
 
 
@@ -160,23 +160,24 @@ def inspect(config, shipment):
 
 
 def returns(config, shop, server, sales, trades):
-    "One refund to decide, one return awaiting its goods, one refunded"
+    """Two refunds to decide (a return and a refund only), one return
+    awaiting its goods, one received and refunded"""
     from trytond.modules.shop_returns.tests import refund_generator as rg
     from trytond.modules.shop_returns.tests import tools as rtools
     Return = Model.get('stock.shipment.out.return', config=config)
     Approval = Model.get('web.shop.return_approval', config=config)
     asked = []
-    for sale, kind in zip(sales, ['REFUND', 'REFUND_AND_RETURN',
-                'REFUND_AND_RETURN']):
+    for sale, kind in zip(sales, ['REFUND_AND_RETURN', 'REFUND',
+                'REFUND_AND_RETURN', 'REFUND_AND_RETURN']):
         trade = dict(trades[sale.web_id], status='WAIT_BUYER_CONFIRM_GOODS')
         asked.append(rg.refund_for(trade, kind=kind,
                 reason="七天无理由退换货"))
     server.refunds.extend(copy.deepcopy(asked))
     rtools.import_refunds(shop, asked, config=config)
-    # The first waits for after-sales; the others are agreed
+    # The first two wait for after-sales; the others are agreed
     refunds = [rtools.refund(shop, a['refund_id'], config=config)
         for a in asked]
-    for refund in refunds[1:]:
+    for refund in refunds[2:]:
         refund.click('agree')
     # The buyer of the last one hands the parcel to a doorstep pickup
     back = rg.pickup(server.current(asked[-1]['refund_id']))

@@ -1,12 +1,18 @@
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+import os
 import random
 from decimal import Decimal
 from types import SimpleNamespace
 
+import polib
+
+from trytond.modules import create_graph, load_translations
 from trytond.modules.shop_fulfilment.product import Mapping
 from trytond.modules.shop_fulfilment.sale import split_amount
-from trytond.tests.test_tryton import ModuleTestCase
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
 
 from .views import ListViewMixin
 
@@ -69,6 +75,69 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
         self.assertEqual(Mapping.lookup(index, line(
                     outer_iid='B', num_iid='71')), 'code')
         self.assertIsNone(Mapping.lookup(index, line(num_iid='72')))
+
+    @with_transaction()
+    def test_chinese_overrides_loaded(self):
+        "With Chinese loaded, Tryton's own forms are in Chinese too"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Module = pool.get('ir.module')
+        ModelData = pool.get('ir.model.data')
+        Menu = pool.get('ir.ui.menu')
+        Sale = pool.get('sale.sale')
+        Shop = pool.get('web.shop')
+        ShipmentOut = pool.get('stock.shipment.out')
+        ActionDomain = pool.get('ir.action.act_window.domain')
+
+        override = {(e.msgctxt, e.msgid): e.msgstr
+            for e in polib.pofile(os.path.join(os.path.dirname(
+                        os.path.dirname(__file__)), 'locale', 'override',
+                    'zh_CN.po'))}
+        chinese, = Lang.search([('code', '=', 'zh_CN')])
+        chinese.translatable = True
+        chinese.save()
+        graph = create_graph({m.name for m in Module.search(
+                    [('state', '=', 'activated')])})
+
+        def load(*modules):
+            # As trytond does when it activates or upgrades the modules
+            for node in graph:
+                if not modules or node.name in modules:
+                    load_translations(pool, node, ['zh_CN'])
+
+        def check():
+            with Transaction().set_context(language='zh_CN'):
+                sale_fields = Sale.fields_get(
+                    ['party', 'state', 'description'])
+                self.assertEqual(sale_fields['party']['string'],
+                    override[('field:sale.sale,party:sale.', 'Party')])
+                # Marked fuzzy by sale with the translation it should have
+                self.assertEqual(sale_fields['description']['string'], '描述')
+                self.assertEqual(ActionDomain(ModelData.get_id(
+                            'sale', 'act_sale_form_domain_all')).name, '全部')
+                self.assertIn(('draft', '草稿'),
+                    sale_fields['state']['selection'])
+                self.assertEqual(
+                    Shop.fields_get(['warehouses'])['warehouses']['string'],
+                    override[('field:web.shop,warehouses:web_shop.',
+                            'Warehouses')])
+                # A translation of Tryton corrected: the number is no
+                # quantity
+                self.assertEqual(ShipmentOut.fields_get(
+                        ['number'])['number']['string'], '编号')
+                menu = Menu(ModelData.get_id('sale', 'menu_sale'))
+                self.assertEqual(menu.name, override[
+                        ('model:ir.ui.menu,name:sale.menu_sale', 'Sales')])
+            with Transaction().set_context(language='en'):
+                self.assertEqual(Sale.fields_get(['party'])['party'][
+                        'string'], 'Party')
+
+        load()
+        check()
+        # Upgrading sale alone reloads its .po, then the modules that
+        # depend on it: the override is applied again
+        load('sale', 'shop_fulfilment')
+        check()
 
 
 del ModuleTestCase

@@ -402,6 +402,65 @@ def missing_strings(po, strings):
     return sorted(s for s in strings if s not in translated)
 
 
+def dependencies(module):
+    "The modules module depends on, directly or not, in no order"
+    import configparser
+    seen, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        config = configparser.ConfigParser()
+        config.read(os.path.join(module_dir(name), 'tryton.cfg'))
+        for depend in config.get('tryton', 'depends', fallback='').split():
+            if depend not in seen:
+                seen.add(depend)
+                todo.append(depend)
+    return seen
+
+
+def override_context(module, msgctxt):
+    """The context of an entry of locale/override/*.po for an entry of the
+    module's .po: the module before the fs_id"""
+    ttype, name, fs_id = msgctxt.split(':')
+    return '%s:%s:%s.%s' % (ttype, name, module, fs_id)
+
+
+def untranslated(entry):
+    return not entry.msgstr or 'fuzzy' in entry.flags
+
+
+# English that Chinese users read as it is
+KEPT_ENGLISH = {'Skype', 'Jabber', 'Cookie'}
+
+
+def english(msgctxt, msgid, msgstr):
+    "Whether a module's translation is its English source left as it is"
+    return (msgstr == msgid
+        # (words, not acronyms such as URL or ID)
+        and re.search('[a-z]{2}', PLACEHOLDER.sub('', msgid))
+        # The units' symbols
+        and not msgctxt.startswith('model:product.uom,symbol:')
+        and msgid not in KEPT_ENGLISH)
+
+
+def core_entries(module, lang=LANG):
+    """Return {(override context, msgid): translation or None when
+    untranslated or left in English} of the .po of every module that module
+    depends on"""
+    entries = {}
+    for name in sorted(dependencies(module)):
+        path = os.path.join(module_dir(name), 'locale', '%s.po' % lang)
+        if not os.path.exists(path):
+            continue
+        for entry in polib.pofile(path):
+            if entry.obsolete or not entry.msgctxt:
+                continue
+            key = (override_context(name, entry.msgctxt), entry.msgid)
+            entries[key] = (None if untranslated(entry)
+                or english(entry.msgctxt, entry.msgid, entry.msgstr)
+                else entry.msgstr)
+    return entries
+
+
 class TranslationTest:
     "Test the Chinese translation of the module, mixed into a TestCase"
     module = None
@@ -437,3 +496,43 @@ class TranslationTest:
 class TranslationTestCase(TranslationTest, unittest.TestCase):
     "Test the Chinese translation of shop_fulfilment"
     module = 'shop_fulfilment'
+
+
+class OverrideTestCase(unittest.TestCase):
+    """The Chinese that shop_fulfilment gives the Tryton modules it depends
+    on (locale/override/zh_CN.po), as tests/update_core_translation.py
+    writes it"""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.po_path = os.path.join(module_dir('shop_fulfilment'), 'locale',
+            'override', '%s.po' % LANG)
+        cls.po = polib.pofile(cls.po_path)
+        cls.core = core_entries('shop_fulfilment')
+
+    def test_entries(self):
+        "Every entry is translated, not fuzzy, with the same placeholders"
+        problems = po_problems(self.po)
+        if problems:
+            self.fail('\n'.join(['%s:' % self.po_path] + problems))
+
+    def test_entries_known(self):
+        "Every entry overrides an entry of its module's .po"
+        # (Tryton fails to load an override of an entry it does not have)
+        unknown = [(e.msgctxt, e.msgid) for e in self.po
+            if (e.msgctxt, e.msgid) not in self.core]
+        self.assertFalse(unknown, unknown)
+
+    def test_core_translated(self):
+        "Every string the modules leave untranslated is translated here"
+        self.assertGreater(len(self.core), 5000)
+        translated = {(e.msgctxt, e.msgid) for e in self.po
+            if e.msgstr and 'fuzzy' not in e.flags}
+        missing = sorted(k for k, v in self.core.items()
+            if v is None and k not in translated)
+        if missing:
+            self.fail('\n'.join(
+                    ['missing from %s (run tests/update_core_translation.py, '
+                        'then translate):' % self.po_path]
+                    + ['%s %r' % m for m in missing]))
