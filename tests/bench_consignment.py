@@ -50,11 +50,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def prepare(args, server):
-    "Set up the shop and hand --count orders over to the carrier"
-    from proteus import Model
-    from trytond.modules.shop_fulfilment.tests import generator
-
+def prepare_shop(args, server):
+    """Set up the shop (bench_review's), its platform the local server, its
+    carrier's waybill numbers a number range"""
     shop = bench_review.setup(args)
     shop.api_url = server.url
     shop.app_key, shop.app_secret, shop.session_key = (
@@ -65,6 +63,15 @@ def prepare(args, server):
     carrier.shipping_service = 'number_range'
     carrier.waybill_next_number = 'YT1000000000001'
     carrier.save()
+    return shop
+
+
+def prepare(args, server):
+    "Set up the shop and hand --count orders over to the carrier"
+    from proteus import Model
+    from trytond.modules.shop_fulfilment.tests import generator
+
+    shop = prepare_shop(args, server)
     trades = generator.generate_trades(args.count, seed=args.seed,
         status_weights={'WAIT_SELLER_SEND_GOODS': 1})
     server.trades.extend(trades)

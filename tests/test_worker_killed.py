@@ -13,7 +13,9 @@ Runs only on PostgreSQL (TRYTOND_DATABASE_URI=postgresql://...):
    rolled back and the task, dequeued but never finished, is put back in
    the queue by the recovery;
 4. a new worker runs it: the party is renamed, by exactly one finished
-   task.
+   task;
+5. a task that failed with an error for a person (ir.error) is not taken
+   from them, nor one that the worker queued again itself.
 """
 import os
 import signal
@@ -161,6 +163,42 @@ def test_worker_killed(tmp_path):
         assert one("SELECT COUNT(*) FROM ir_queue") == (1,)
         # Nothing left behind
         assert _in_transaction(DB_NAME, requeue) == []
+
+        # A task that failed with an error for a person to solve stays
+        # with the person (solving the error queues it again)
+        def queue_failed():
+            pool = Pool()
+            Party = pool.get('party.party')
+            Error = pool.get('ir.error')
+            Queue = pool.get('ir.queue')
+            Party.__queue__.write([Party(party_id)], {'name': "李四"})
+            task, = Queue.search([('finished_at', '=', None)])
+            task.dequeued_at = task.enqueued_at
+            task.save()
+            Error.create([{'origin': str(task), 'message': "refused"}])
+            return task.id
+        failed_id = _in_transaction(DB_NAME, queue_failed)
+        assert _in_transaction(DB_NAME, requeue) == []
+        assert one("SELECT COUNT(*) FROM ir_queue WHERE id = %s "
+            "AND dequeued_at IS NOT NULL", failed_id) == (1,)
+
+        # A task that failed on locks too many times: the worker queued it
+        # again as a new task and left it unfinished; only the copy runs
+        def queue_rescheduled():
+            pool = Pool()
+            Party = pool.get('party.party')
+            Queue = pool.get('ir.queue')
+            Party.__queue__.write([Party(party_id)], {'name': "王五"})
+            task, = Queue.search([('id', '>', failed_id)])
+            task.dequeued_at = task.enqueued_at
+            task.save()
+            Queue.push(task.name, task.data)
+            return task.id
+        rescheduled_id = _in_transaction(DB_NAME, queue_rescheduled)
+        assert _in_transaction(DB_NAME, requeue) == []
+        _wait("the copy to be run", lambda: party_name() == "王五")
+        assert one("SELECT finished_at FROM ir_queue WHERE id = %s",
+            rescheduled_id) == (None,)
     finally:
         for worker in workers:
             _stop(worker, signal.SIGKILL)

@@ -101,10 +101,33 @@ class Sale(metaclass=PoolMeta):
             # transaction's cache, which a long list reads again
             for chunk in grouped_slice(sales, FINANCE_CHUNK):
                 chunk = cls.browse(chunk)
-                payments = cls.collect_platform_payments(chunk)
+                cls.collect_platform_payments(chunk)
                 cls.process(cls.browse(chunk))
-                cls.post_platform_invoices(chunk, payments)
                 cls.after_finance_review(cls.browse(chunk))
+        # The invoices take their numbers from a gapless sequence, locked
+        # from the first number to the commit: they are posted in a short
+        # transaction of their own, right after this one, so that finance
+        # reviews run side by side instead of one after the other
+        cls.__queue__.post_finance_invoices(sales)
+
+    @classmethod
+    def post_finance_invoices(cls, sales):
+        """Post the invoices of the finance-reviewed sales and settle them
+        with the payments the platform collected (queued by the finance
+        review; what is posted already is left as it is)"""
+        pool = Pool()
+        Payment = pool.get('account.payment')
+        sales = [s for s in sales if s.review_state == 'done']
+        with Transaction().set_context(
+                {FINANCE_REVIEW: True}, _check_access=False):
+            for chunk in grouped_slice(sales, FINANCE_CHUNK):
+                chunk = cls.browse(chunk)
+                payments = Payment.search([
+                        ('origin', 'in', [str(s) for s in chunk]),
+                        ('state', '=', 'succeeded'),
+                        ('line', '=', None),
+                        ], order=[('id', 'ASC')])
+                cls.post_platform_invoices(chunk, payments)
 
     @classmethod
     def confirm(cls, sales):

@@ -17,9 +17,10 @@ import datetime as dt
 import logging
 
 from sql import For, Null
+from sql.operators import Concat, Exists
 
 from trytond.config import config
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 logger = logging.getLogger(__name__)
@@ -54,13 +55,27 @@ class Queue(metaclass=PoolMeta):
         database = transaction.database
         if not database.has_select_for():
             return []
+        pool = Pool()
+        Error = pool.get('ir.error')
         table = cls.__table__()
+        error = Error.__table__()
         cursor = transaction.connection.cursor()
         For = database.get_select_for_skip_locked()
+        # A task that failed with an error for a person to solve (ir.error)
+        # is left to them: solving it queues the task again
+        failed = error.select(error.id,
+            where=error.origin == Concat(cls.__name__ + ',', table.id))
+        # A task that failed on locks too many times was queued again as a
+        # new task (trytond.worker.run_task), the old one left unfinished
+        copy = cls.__table__()
+        queued_again = copy.select(copy.id,
+            where=(copy.id > table.id) & (copy.name == table.name)
+            & (copy.data == table.data))
         cursor.execute(*table.select(table.id,
                 where=(table.dequeued_at != Null)
                 & (table.finished_at == Null)
-                & (table.dequeued_at < dt.datetime.now() - grace()),
+                & (table.dequeued_at < dt.datetime.now() - grace())
+                & ~Exists(failed) & ~Exists(queued_again),
                 for_=For('UPDATE')))
         ids = [i for i, in cursor]
         if ids:

@@ -61,6 +61,8 @@ class LogisticsService:
         self.traces = {}
         self._consign_lock = threading.Lock()
         self._fault_rate = 0
+        self._timeout_rate = 0
+        self._timeout_delay = 2
         self._fault_methods = None
         self._fault_random = random.Random()
 
@@ -73,21 +75,27 @@ class LogisticsService:
                 })
         return methods
 
-    def fault_rate(self, rate, seed=None, methods=None):
+    def fault_rate(self, rate, seed=None, methods=None, timeout_rate=0,
+            timeout_delay=2):
         """Answer about rate of the calls (of methods, all when None) with a
-        temporary error: call limits and faults of the platform"""
+        temporary error: call limits and faults of the platform; and about
+        timeout_rate of them only after timeout_delay seconds, the call
+        done: the answer that the client gave up waiting for"""
         with self._lock:
             self._fault_rate = rate
+            self._timeout_rate = timeout_rate
+            self._timeout_delay = timeout_delay
             self._fault_methods = set(methods) if methods else None
             self._fault_random = random.Random(seed)
 
     def answer(self, params):
         method = params.get('method', '')
         with self._lock:
-            fault = (self._fault_rate
-                and (self._fault_methods is None
-                    or method in self._fault_methods)
-                and self._fault_random.random() < self._fault_rate)
+            chosen = (self._fault_methods is None
+                or method in self._fault_methods)
+            draw = self._fault_random.random() if chosen else 1
+            fault = draw < self._fault_rate
+            late = not fault and draw < self._fault_rate + self._timeout_rate
             if fault:
                 code, sub_code, sub_msg = self._fault_random.choice(
                     TEMPORARY_FAULTS)
@@ -95,7 +103,10 @@ class LogisticsService:
                 self.counts[method] += 1
         if fault:
             return 200, self._error(Refusal(code, '', sub_code, sub_msg))
-        return super().answer(params)
+        answer = super().answer(params)
+        if late:
+            self._stopping.wait(self._timeout_delay)
+        return answer
 
     def offline_send(self, params):
         require(params, 'tid', 'out_sid', 'company_code')
