@@ -42,6 +42,7 @@ METADATA = {'Content-Type': 'text/plain; charset=utf-8'}
 
 sys.path.insert(0, os.path.join(ROOT, 'modules', MODULE, 'tests'))
 from test_translation import core_entries, untranslated  # noqa: E402
+from update_translation import write_po  # noqa: E402
 
 
 # Translations of Tryton's modules that would mislead our users, corrected
@@ -98,22 +99,12 @@ def main(args=None):
             entry.msgstr = previous.msgstr
             entry.flags = list(previous.flags)
         result.append(entry)
-    text = str(result)
-    if not text.endswith('\n'):
-        text += '\n'
-    previous_text = None
-    if os.path.exists(path):
-        with open(path, encoding='utf-8') as file:
-            previous_text = file.read()
-    if text != previous_text:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, 'w', encoding='utf-8') as file:
-            file.write(text)
+    written = write_po(path, result)
     dropped = set(old) - {key(e) for e in result}
     todo = [e for e in result if untranslated(e)]
     print('%s: %d entries, %d dropped, %s' % (
             os.path.relpath(path, ROOT), len(result), len(dropped),
-            'unchanged' if text == previous_text else 'written'),
+            'written' if written else 'unchanged'),
         file=sys.stderr)
     print('%s override %d' % (MODULE, len(todo)))
     return 0

@@ -151,6 +151,23 @@ def extend(module, template):
     return template
 
 
+def write_po(path, po):
+    "Write po at path unless it holds that text already; return if written"
+    text = str(po)
+    if not text.endswith('\n'):
+        text += '\n'
+    previous = None
+    if os.path.exists(path):
+        with open(path, encoding='utf-8') as file:
+            previous = file.read()
+    if text == previous:
+        return False
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as file:
+        file.write(text)
+    return True
+
+
 def update(module, lang, content):
     "Merge the template content into the module's .po and return its todo"
     locale = os.path.join(ROOT, 'modules', module, 'locale')
@@ -165,22 +182,12 @@ def update(module, lang, content):
     merged = merge(extend(module, template), po)
     old_keys = {key(e) for e in po if not e.obsolete}
     new_keys = {key(e) for e in merged}
-    text = str(merged)
-    if not text.endswith('\n'):
-        text += '\n'
-    previous = None
-    if os.path.exists(path):
-        with open(path, encoding='utf-8') as file:
-            previous = file.read()
-    if text != previous:
-        os.makedirs(locale, exist_ok=True)
-        with open(path, 'w', encoding='utf-8') as file:
-            file.write(text)
+    written = write_po(path, merged)
     todo = [e for e in merged if not e.msgstr or 'fuzzy' in e.flags]
     print('%s: %d entries, %d added, %d dropped, %s' % (
             os.path.relpath(path, ROOT), len(merged),
             len(new_keys - old_keys), len(old_keys - new_keys),
-            'unchanged' if text == previous else 'written'),
+            'written' if written else 'unchanged'),
         file=sys.stderr)
     return todo
 
