@@ -42,6 +42,13 @@ Faults (--fault, comma separated):
   relay         the relay rows arrive in three waves, out of order (rows
                 older than rows already read) and some twice
   double-cron   two cron processes run the import at the same moment
+  pg-restart    the PostgreSQL server is restarted (fast: the running
+                transactions are aborted) in the middle of the
+                confirmations to the platform.  The script then runs on a
+                cluster of its own (pg_createcluster on --restart-port,
+                as root, dropped at the end) rather than on --uri, and
+                restarts the trytond processes that stop, as their
+                service manager would (systemd's Restart=)
 
 At the end the script checks, by SQL and on the platform server: every paid
 trade is exactly one sale; every shipment has exactly one waybill number,
@@ -64,7 +71,7 @@ import bench_consignment  # noqa: E402
 import bench_import  # noqa: E402
 import bench_review  # noqa: E402
 
-FAULTS = {'kill-worker', 'platform', 'relay', 'double-cron'}
+FAULTS = {'kill-worker', 'platform', 'relay', 'double-cron', 'pg-restart'}
 STAGE_TIMEOUT = 3600
 
 
@@ -81,6 +88,9 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=1111)
     parser.add_argument('--fault', default='',
         help="comma separated: %s" % ', '.join(sorted(FAULTS)))
+    parser.add_argument('--restart-port', type=int, default=5439,
+        help="the port of the cluster of the pg-restart fault "
+        "(default %(default)s)")
     args = parser.parse_args(argv)
     args.faults = {f for f in args.fault.split(',') if f}
     if args.faults - FAULTS:
@@ -96,12 +106,18 @@ class Processes:
         self.database = database
         self.folder = folder
         self.running = {}
+        self.commands = {}
         self.peaks = {}
+        # With the pg-restart fault, the processes that stop are started
+        # again, as their service manager would
+        self.supervise = False
+        self.restarts = []
 
     def _command(self, name):
         return os.path.join(os.path.dirname(sys.executable), name)
 
     def start(self, label, *command):
+        self.commands[label] = command
         with open(os.path.join(self.folder, '%s.log' % label), 'a') as log:
             self.running[label] = subprocess.Popen(
                 [self._command(command[0]), '-c', self.config,
@@ -147,6 +163,22 @@ class Processes:
                 except OSError:
                     pass
 
+    def check(self):
+        "Restart the processes stopped when supervising, else stop there"
+        for label, process in list(self.running.items()):
+            if process.poll() is None:
+                continue
+            if not self.supervise:
+                sys.exit("%s stopped (see its log in %s)" % (
+                        label, self.folder))
+            self.restarts.append((label, process.returncode))
+            try:
+                # What is left of it (the pool of a worker)
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.start(label, *self.commands[label])
+
     def finish(self, labels):
         "Wait for the processes of labels to end"
         for label in labels:
@@ -169,6 +201,51 @@ class Processes:
                 self.kill(label, signal.SIGTERM)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 self.kill(label)
+
+
+class Cluster:
+    """A PostgreSQL cluster of the script's own (Debian's postgresql-common,
+    as root), that the pg-restart fault restarts without touching the
+    server of --uri"""
+    name = 'shop_double11'
+
+    def __init__(self, port):
+        self.port = port
+        # The version of the server of this machine
+        self.version = subprocess.run(['pg_lsclusters', '--no-header'],
+            check=True, capture_output=True, text=True).stdout.split()[0]
+
+    @property
+    def uri(self):
+        return 'postgresql://postgres@127.0.0.1:%d/' % self.port
+
+    def _ctl(self, *command):
+        subprocess.run(['pg_ctlcluster', '--skip-systemctl-redirect',
+                self.version, self.name, *command], check=True)
+
+    def __enter__(self):
+        self.drop()
+        subprocess.run(['pg_createcluster', self.version, self.name,
+                '-p', str(self.port),
+                '-o', 'max_connections=200',
+                '--', '--auth=trust'], check=True, stdout=subprocess.DEVNULL)
+        try:
+            self._ctl('start')
+        except subprocess.CalledProcessError:
+            self.drop()
+            raise
+        return self
+
+    def restart(self):
+        "Restart at once: the running transactions are aborted"
+        self._ctl('restart', '-m', 'fast')
+
+    def drop(self):
+        subprocess.run(['pg_dropcluster', '--stop', self.version, self.name],
+            stderr=subprocess.DEVNULL)
+
+    def __exit__(self, *exc):
+        self.drop()
 
 
 def sql(args, query, *params):
@@ -207,10 +284,7 @@ def wait(args, processes, what, query, expected, started, at_most=False):
         count = sql(args, query)
         if count <= expected if at_most else count >= expected:
             return time.perf_counter() - started
-        for label, process in processes.running.items():
-            if process.poll() is not None:
-                sys.exit("%s stopped (see its log in %s) while waiting for "
-                    "%s" % (label, processes.folder, what))
+        processes.check()
         if time.monotonic() > deadline:
             sys.exit("timed out waiting for %s: %d of %d" % (
                     what, count, expected))
@@ -278,6 +352,14 @@ def write_relay(args, shop, trades):
 
 def main(argv=None):
     args = parse_args(argv)
+    if 'pg-restart' in args.faults:
+        with Cluster(args.restart_port) as cluster:
+            args.uri, args.cluster = cluster.uri, cluster
+            return _main(args)
+    return _main(args)
+
+
+def _main(args):
     os.environ['TRYTOND_DATABASE_URI'] = args.uri
     os.environ['DB_NAME'] = args.database
     # This process queues; the workers run
@@ -317,8 +399,9 @@ def main(argv=None):
             bench_import.admin_execute(args.uri,
                 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
                 % (args.database + '_relay'))
-        check(args, trades, server, processes)
+        passed = check(args, trades, server, processes)
     del generator
+    return 0 if passed else 1
 
 
 def due_now(args, method):
@@ -359,9 +442,8 @@ def run(args, processes, shop, trades, waves, server):
         for label in labels:
             processes.cron(label, once=True)
         processes.finish(labels)
-        # A fetch that found the shop's row locked by the workers creating
-        # its sales (the sales' key lock) is run again, as the cron's next
-        # run would do 5 minutes later
+        # A fetch that gave up (another fetch of the shop was running) is
+        # run again, as the cron's next run would do 5 minutes later
         attempt = 0
         while sql(args, "SELECT COUNT(DISTINCT tid) "
                 "FROM web_shop_taobao_payload") < len(received):
@@ -372,7 +454,7 @@ def run(args, processes, shop, trades, waves, server):
             processes.cron(label, once=True)
             processes.finish([label])
         if attempt:
-            print("    fetch %d run again %d times: the shop was locked"
+            print("    fetch %d run again %d times: another was running"
                 % (number, attempt))
     seconds = wait(args, processes, "the import",
         "SELECT COUNT(*) FROM web_shop_taobao_trade "
@@ -469,6 +551,8 @@ def run(args, processes, shop, trades, waves, server):
     start = time.perf_counter()
     enqueue(args, 'stock.shipment.out', 'confirm_to_platform', shipments,
         args.batch)
+    if 'pg-restart' in args.faults:
+        restart_server(args, processes, start)
     stage("confirmed to the platform", wait(args, processes,
             "the confirmations",
             "SELECT COUNT(*) FROM stock_shipment_out "
@@ -484,12 +568,26 @@ def run(args, processes, shop, trades, waves, server):
             slowest[0], slowest[2] / slowest[1]))
     print("platform calls: %s" % ', '.join('%s %d' % (m, n)
             for m, n in sorted(server.counts.items())))
+    for label, code in processes.restarts:
+        print("    %s stopped (exit code %s) and was started again" % (
+                label, code))
     processes.sample()
     print("\npeak memory per process (VmHWM):")
     for (label, pid), mb in sorted(processes.peaks.items()):
         print("    %-10s pid %-8d %6.0f MB" % (label, pid, mb))
     print("    %-10s pid %-8d %6.0f MB" % (
             'this', os.getpid(), bench_import.peak_rss_mb()))
+
+
+def restart_server(args, processes, start):
+    """Restart the PostgreSQL server once a few confirmations are done,
+    while the workers confirm the others"""
+    wait(args, processes, "a few confirmations",
+        "SELECT COUNT(*) FROM stock_shipment_out "
+        "WHERE confirmation_state = 'confirmed'", args.batch // 2, start)
+    processes.supervise = True
+    args.cluster.restart()
+    print("    PostgreSQL restarted in the middle of the confirmations")
 
 
 def check(args, trades, server, processes):
@@ -551,4 +649,4 @@ def check(args, trades, server, processes):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -9,10 +9,15 @@ Runs only on PostgreSQL (TRYTOND_DATABASE_URI=postgresql://...):
 2. two processes run Trade.process, one transaction per batch as the queue
    workers do, on overlapping sets of received trades of a second shop.
 
-Each process has its own trytond pool and transactions.  A process that finds
-the rows locked by the other gets, as in Tryton 7.0, a "lock not available"
-error once its transaction restarts with the rows locked (NOWAIT); it tries
-again, as the queue worker reschedules its task or the user presses again.
+Each process has its own trytond pool and transactions.  A fetch that finds
+another fetch of the same shop running fails at once (ShopFetchBusy: the
+fetches' advisory lock, shop_fulfilment/shop.py) and the user presses
+again; a process that finds the trades locked by the other gets, as in
+Tryton 7.0, a "lock not available" error once its transaction restarts
+with the rows locked (NOWAIT); it tries again, as the queue worker
+reschedules its task.  A transaction that holds the shop's row in key share
+(a worker inserting a sale of the shop) does not stop a fetch, and the
+cron skips a shop whose fetch runs elsewhere.
 
 The file is also the script of the worker processes:
     python test_concurrency.py refresh DATABASE FOLDER NAME SHOP_ID
@@ -42,7 +47,7 @@ PAID = {'WAIT_SELLER_SEND_GOODS', 'SELLER_CONSIGNED_PART'}
 PROCESS_BATCH = 50
 # Seconds: a worker waits for the start signal, then tries again on lock
 # errors until its deadline; the whole test is killed past TEST_TIMEOUT
-READY_TIMEOUT = 60
+READY_TIMEOUT = 240
 RETRY_DEADLINE = 60
 TEST_TIMEOUT = 170
 
@@ -64,7 +69,9 @@ def _barrier(folder, name):
 def _busy(error, result, deadline):
     "Record a database error that a retry solves or raise when too late"
     from trytond import backend
-    if (not isinstance(error, backend.DatabaseOperationalError)
+    from trytond.modules.shop_fulfilment.shop import ShopFetchBusy
+    if (not isinstance(error, (
+                    backend.DatabaseOperationalError, ShopFetchBusy))
             or time.monotonic() > deadline):
         raise error
     code = getattr(error, 'pgcode', None) or type(error).__name__
@@ -408,6 +415,53 @@ def _summary_count(summary, label):
     return 0
 
 
+def _check_fetch_locks(database, shop_id, other_id):
+    """The shop's row held in key share does not stop a fetch; a fetch
+    running elsewhere does, at once, and the cron skips the shop"""
+    from trytond.modules.shop_fulfilment.shop import (
+        ShopFetchBusy, fetch_lock_id)
+    from trytond.pool import Pool
+
+    def fetch():
+        shop = Pool().get('web.shop')(shop_id)
+        return shop.fetch_orders(), shop.last_fetch_error
+
+    def cron():
+        Pool().get('web.shop').fetch_orders_cron()
+
+    import psycopg2
+    holder = psycopg2.connect(_server_uri(database))
+    try:
+        with holder.cursor() as cursor:
+            # What a worker inserting a sale of the shop holds until it
+            # commits (the foreign key)
+            cursor.execute('SELECT id FROM web_shop WHERE id = %s '
+                'FOR KEY SHARE', (shop_id,))
+            counts, error = _in_transaction(database, fetch)
+            # It read again the rows of the overlap, all known
+            assert error is None and counts['received'] >= 1 and (
+                counts['duplicate'] == counts['received']), (counts, error)
+            holder.rollback()
+            query = ('SELECT last_fetch, last_fetch_summary, '
+                'last_fetch_error FROM web_shop WHERE id = %s')
+            before, = _query(database, query, shop_id)
+            # Another fetch of the shop runs (and of the other shop, whose
+            # trades wait for the test of the processing)
+            for id_ in [shop_id, other_id]:
+                cursor.execute('SELECT pg_advisory_xact_lock(%s)',
+                    (fetch_lock_id(id_),))
+            # At once: the locks are held by this thread, a fetch that
+            # waited for them would never return
+            with pytest.raises(ShopFetchBusy):
+                _in_transaction(database, fetch)
+            # The cron skips the shops, without an error
+            _in_transaction(database, cron)
+            holder.rollback()
+        assert _query(database, query, shop_id) == [before]
+    finally:
+        holder.close()
+
+
 def test_concurrent_import(tmp_path):
     from trytond.modules.company.tests.tools import create_company
     from trytond.modules.shop_fulfilment.tests import generator, tools
@@ -462,6 +516,7 @@ def test_concurrent_import(tmp_path):
         assert received_last >= 1 and received_last == _summary_count(
             last['summary'], 'Already received'), refreshed
         _check_shop(DB_NAME, shop_a.id, trades, "refresh")
+        _check_fetch_locks(DB_NAME, shop_a.id, shop_b.id)
 
         processed = _run_pair(
             folder, 'process', DB_NAME,

@@ -1,9 +1,14 @@
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import datetime as dt
+import hashlib
+import logging
 from collections import Counter
 
+from sql import Select
+
 from trytond.config import config
+from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -18,6 +23,21 @@ DEFAULT_API_URL = 'https://eco.taobao.com/router/rest'
 API_FIRST_WINDOW = dt.timedelta(days=1)
 RELAY_PAGE = 500
 API_CHUNK = 50
+
+logger = logging.getLogger(__name__)
+
+
+class ShopFetchBusy(UserError):
+    "Another transaction is fetching the same records of the shop"
+
+
+def fetch_lock_id(shop_id, kind='orders'):
+    "The id of the advisory lock of the fetches of kind of the shop"
+    key = ('shop_fulfilment:web.shop.fetch,%d' % shop_id).encode()
+    if kind != 'orders':
+        key += (',%s' % kind).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(),
+        'big', signed=True)
 
 
 _PLATFORM = Eval('type').in_(list(PLATFORMS))
@@ -166,13 +186,40 @@ class Shop(metaclass=PoolMeta):
                 ('order_source', 'in', ['relay', 'api']),
                 ])
         for shop in shops:
-            shop.fetch_orders()
+            try:
+                shop.fetch_orders()
+            except ShopFetchBusy:
+                # The other fetch reads the same rows; the next run reads
+                # what came after
+                logger.info("fetch of shop %s skipped: another one runs",
+                    shop.id)
+
+    def lock_fetch(self, kind='orders',
+            message='shop_fulfilment.msg_shop_fetch_busy'):
+        """Take the lock of the fetches of kind of the shop for the
+        transaction or raise ShopFetchBusy with message at once
+
+        Not the shop's row: the workers creating its sales hold it in key
+        share (the sales' foreign key), which a FOR UPDATE waits for.  On
+        PostgreSQL an advisory lock that only the fetches take; SQLite
+        serialises the writers by itself.  A fetch whose snapshot is older
+        than the commit of another fetch cannot commit: the payloads are
+        unique per shop and hash, and the shop's row, which every fetch
+        updates, was updated since (repeatable read)."""
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        cursor.execute(*Select([
+                    transaction.database.lock_id(
+                        fetch_lock_id(self.id, kind))]))
+        locked, = cursor.fetchone()
+        if not locked:
+            raise ShopFetchBusy(gettext(message, shop=self.rec_name))
 
     def fetch_orders(self):
         "Fetch from the shop's source; return the counts of what happened"
         pool = Pool()
         Trade = pool.get('web.shop.taobao.trade')
-        self.__class__.lock([self])
+        self.lock_fetch()
         counts, trades = Counter(), []
         now = dt.datetime.utcnow()
         try:

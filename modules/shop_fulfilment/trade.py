@@ -137,7 +137,7 @@ class Trade(ReasonMixin, ModelSQL, ModelView):
         pool = Pool()
         Payload = pool.get('web.shop.taobao.payload')
         Buyer = pool.get('web.shop.taobao.buyer')
-        shop.__class__.lock([shop])
+        shop.lock_fetch()
         counts['received'] += len(items)
         fresh = {}
         for text, tid in items:

@@ -3,12 +3,14 @@
 """Platform refunds as received (退款), from the relay table, the API or a
 file: kept as received, one record per refund_id, newest version wins"""
 import datetime as dt
+import logging
 from collections import Counter, defaultdict
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.modules.shop_fulfilment import taobao
-from trytond.modules.shop_fulfilment.shop import PLATFORMS, RELAY_PAGE
+from trytond.modules.shop_fulfilment.shop import (
+    PLATFORMS, RELAY_PAGE, ShopFetchBusy)
 from trytond.modules.shop_fulfilment.trade import (
     ReasonMixin, split_file, summary)
 from trytond.pool import Pool, PoolMeta
@@ -18,6 +20,8 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from . import taobao_refund
 from .exceptions import RefundError, RefundMappingError
+
+logger = logging.getLogger(__name__)
 
 STATUSES = [
     (None, ""),
@@ -182,7 +186,7 @@ class Refund(ReasonMixin, ModelSQL, ModelView):
         to process"""
         pool = Pool()
         Payload = pool.get('web.shop.taobao.refund.payload')
-        shop.__class__.lock([shop])
+        shop.lock_refund_fetch()
         counts['received'] += len(items)
         fresh = {}
         for text in items:
@@ -583,13 +587,22 @@ class Shop(metaclass=PoolMeta):
                     ('type', 'in', list(PLATFORMS)),
                     ('order_source', 'in', ['relay', 'api']),
                     ]):
-            shop.fetch_refunds()
+            try:
+                shop.fetch_refunds()
+            except ShopFetchBusy:
+                # The next run reads what came after
+                logger.info("refund fetch of shop %s skipped: "
+                    "another one runs", shop.id)
+
+    def lock_refund_fetch(self):
+        "Take the lock of the refund fetches of the shop (not its row)"
+        self.lock_fetch('refunds', 'shop_returns.msg_shop_refund_fetch_busy')
 
     def fetch_refunds(self):
         "Fetch the refunds changed from the order source; return the counts"
         pool = Pool()
         Refund = pool.get('web.shop.taobao.refund')
-        self.__class__.lock([self])
+        self.lock_refund_fetch()
         counts, refunds = Counter(), []
         now = dt.datetime.utcnow()
         try:
