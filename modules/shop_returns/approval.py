@@ -163,6 +163,9 @@ class Approval(Workflow, ModelSQL, ModelView):
             return []
         cls._number(approvals)
         cls.save(approvals)
+        # Saved records are read one by one: browsed again, what follows
+        # reads them all at once
+        approvals = cls.browse(approvals)
         cls.after_creation(approvals)
         return approvals
 

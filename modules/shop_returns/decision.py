@@ -112,7 +112,8 @@ class Decision(Workflow, ModelSQL, ModelView):
                 message=reason)
             for r in refunds if r not in made]
         cls.save(decisions)
-        return decisions
+        # Read together from now on, not one by one as saved
+        return cls.browse(decisions)
 
     @classmethod
     @without_check_access
