@@ -69,7 +69,7 @@ def _barrier(folder, name):
 def _busy(error, result, deadline):
     "Record a database error that a retry solves or raise when too late"
     from trytond import backend
-    from trytond.modules.shop_fulfilment.shop import ShopFetchBusy
+    from trytond.modules.shop_fulfilment.exceptions import ShopFetchBusy
     if (not isinstance(error, (
                     backend.DatabaseOperationalError, ShopFetchBusy))
             or time.monotonic() > deadline):
@@ -418,8 +418,8 @@ def _summary_count(summary, label):
 def _check_fetch_locks(database, shop_id, other_id):
     """The shop's row held in key share does not stop a fetch; a fetch
     running elsewhere does, at once, and the cron skips the shop"""
-    from trytond.modules.shop_fulfilment.shop import (
-        ShopFetchBusy, fetch_lock_id)
+    from trytond.modules.shop_fulfilment.exceptions import ShopFetchBusy
+    from trytond.modules.shop_fulfilment.shop import fetch_lock_id
     from trytond.pool import Pool
 
     def fetch():

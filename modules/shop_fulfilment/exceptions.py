@@ -23,5 +23,9 @@ class PlatformError(UserError):
     pass
 
 
+class ShopFetchBusy(UserError):
+    "Another transaction is fetching the same records of the shop"
+
+
 class ReviewError(UserError):
     "An order that cannot pass a review as it is"

@@ -8,7 +8,6 @@ from collections import Counter
 from sql import Select
 
 from trytond.config import config
-from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -16,6 +15,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from . import taobao
+from .exceptions import ShopFetchBusy
 from .trade import summary
 
 PLATFORMS = {'taobao', 'tmall'}
@@ -27,15 +27,9 @@ API_CHUNK = 50
 logger = logging.getLogger(__name__)
 
 
-class ShopFetchBusy(UserError):
-    "Another transaction is fetching the same records of the shop"
-
-
 def fetch_lock_id(shop_id, kind='orders'):
     "The id of the advisory lock of the fetches of kind of the shop"
-    key = ('shop_fulfilment:web.shop.fetch,%d' % shop_id).encode()
-    if kind != 'orders':
-        key += (',%s' % kind).encode()
+    key = ('shop_fulfilment:web.shop.fetch,%d,%s' % (shop_id, kind)).encode()
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(),
         'big', signed=True)
 

@@ -9,8 +9,8 @@ from collections import Counter, defaultdict
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.modules.shop_fulfilment import taobao
-from trytond.modules.shop_fulfilment.shop import (
-    PLATFORMS, RELAY_PAGE, ShopFetchBusy)
+from trytond.modules.shop_fulfilment.exceptions import ShopFetchBusy
+from trytond.modules.shop_fulfilment.shop import PLATFORMS, RELAY_PAGE
 from trytond.modules.shop_fulfilment.trade import (
     ReasonMixin, split_file, summary)
 from trytond.pool import Pool, PoolMeta
