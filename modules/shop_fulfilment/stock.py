@@ -34,10 +34,13 @@ class Sale(metaclass=PoolMeta):
         short, enough = set(), set()
         warehouses = {s.warehouse: s.company for s in sales if s.warehouse}
         for warehouse, company in warehouses.items():
-            needs = cls._stock_short_needs(warehouse)
+            needs, flagged = cls._stock_short_needs(warehouse)
             w_short = cls._short_in_warehouse(warehouse, company, needs)
-            short |= w_short
-            enough |= set(needs) - w_short
+            # Only the sales whose flag changes are written (and browsed):
+            # on a busy day thousands wait, and reading them all again at
+            # every import batch made the import slower as they piled up
+            short |= w_short - flagged
+            enough |= (set(needs) - w_short) & flagged
         cls._write_stock_short(cls.browse(short), True)
         cls._write_stock_short(cls.browse(enough)
             + [s for s in sales if s.state == 'draft'], False)
@@ -46,8 +49,9 @@ class Sale(metaclass=PoolMeta):
     def _stock_short_needs(cls, warehouse):
         """The goods per product of the sales that claim the warehouse's
         stock before they are processed (those waiting for the finance
-        review), by sale id in the order they are served: one query, as
-        thousands of them may wait on a busy day"""
+        review), by sale id in the order they are served, and the ids of
+        those flagged short now: one query, as thousands of them may wait
+        on a busy day"""
         pool = Pool()
         Line = pool.get('sale.line')
         Product = pool.get('product.product')
@@ -59,7 +63,8 @@ class Sale(metaclass=PoolMeta):
         cursor.execute(*sale.join(line, condition=line.sale == sale.id
                 ).join(product, condition=line.product == product.id
                 ).join(template, condition=product.template == template.id
-                ).select(sale.id, line.product, line.quantity, line.unit,
+                ).select(sale.id, sale.stock_short,
+                    line.product, line.quantity, line.unit,
                     template.default_uom,
                     where=(sale.platform_trade != Null)
                     & (sale.state == 'quotation')
@@ -68,14 +73,17 @@ class Sale(metaclass=PoolMeta):
                     & (line.type == 'line') & (line.quantity > 0)
                     & (template.type == 'goods'),
                     order_by=[sale.platform_paid.asc, sale.id.asc]))
-        needs = {}
-        for sale_id, product_id, quantity, unit, default_uom in cursor:
+        needs, flagged = {}, set()
+        for (sale_id, short, product_id, quantity, unit,
+                default_uom) in cursor:
             if unit != default_uom:
                 quantity = Uom.compute_qty(
                     Uom(unit), quantity, Uom(default_uom), round=False)
             needed = needs.setdefault(sale_id, defaultdict(float))
             needed[product_id] += quantity
-        return needs
+            if short:
+                flagged.add(sale_id)
+        return needs, flagged
 
     @classmethod
     def send_to_exception(cls, sales, reason):
