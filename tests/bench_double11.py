@@ -277,10 +277,9 @@ UNFINISHED_TASKS = ("SELECT COUNT(*) FROM ir_queue AS q "
 # The tasks not finished at the end, by why: those that failed wait in the
 # error list for a person (the orders they held stay on hold); those that
 # failed on database errors (locks) more times than trytond retries were
-# queued again by it
-# as new tasks; the rest are pending (queued by the last stages, or
-# scheduled for later).  A task of a stopped worker is put back in the
-# queue as it is by queue.py's requeue, and is finished in the end.
+# queued again by it as new tasks; the rest are pending (queued by the last
+# stages, or scheduled for later).  A task of a stopped worker is put back
+# in the queue as it is by queue.py's requeue, and is finished in the end.
 UNFINISHED_BY_KIND = ("SELECT "
     "COUNT(*) FILTER (WHERE failed), "
     "COUNT(*) FILTER (WHERE NOT failed AND again), "
@@ -312,6 +311,7 @@ MONEY_WRONG = ("WITH pay AS ("
     "OR s.total_amount_cache != s.platform_payment "
     "OR COALESCE(inv.n, 0) != 1 OR inv.total != s.platform_payment "
     "OR COALESCE(pay.n, 0) != 1)")
+
 
 def wait(args, processes, what, query, expected, started, at_most=False):
     """Wait until query counts expected (or less with at_most); return the
