@@ -265,15 +265,6 @@ def rows(args, query, *params):
         connection.close()
 
 
-# The queued tasks not done, less those that failed with an error for a
-# person to solve
-UNFINISHED_TASKS = ("SELECT COUNT(*) FROM ir_queue AS q "
-    "WHERE finished_at IS NULL AND NOT EXISTS (SELECT 1 FROM ir_error AS e "
-    "WHERE e.origin = 'ir.queue,' || q.id) "
-    # nor those the worker queued again as a new task
-    "AND NOT EXISTS (SELECT 1 FROM ir_queue AS c WHERE c.id > q.id "
-    "AND c.name = q.name AND c.data = q.data)")
-
 # The tasks not finished at the end, by why: those that failed wait in the
 # error list for a person (the orders they held stay on hold); those that
 # failed on database errors (locks) more times than trytond retries were
@@ -281,14 +272,17 @@ UNFINISHED_TASKS = ("SELECT COUNT(*) FROM ir_queue AS q "
 # stages, or scheduled for later).  A task of a stopped worker is put back
 # in the queue as it is by queue.py's requeue, and is finished in the end.
 UNFINISHED_BY_KIND = ("SELECT "
-    "COUNT(*) FILTER (WHERE failed), "
-    "COUNT(*) FILTER (WHERE NOT failed AND again), "
-    "COUNT(*) FILTER (WHERE NOT failed AND NOT again) "
+    "COUNT(*) FILTER (WHERE failed) AS failed, "
+    "COUNT(*) FILTER (WHERE NOT failed AND again) AS again, "
+    "COUNT(*) FILTER (WHERE NOT failed AND NOT again) AS pending "
     "FROM (SELECT EXISTS (SELECT 1 FROM ir_error AS e "
     "WHERE e.origin = 'ir.queue,' || q.id) AS failed, "
     "EXISTS (SELECT 1 FROM ir_queue AS c WHERE c.id > q.id "
     "AND c.name = q.name AND c.data = q.data) AS again "
     "FROM ir_queue AS q WHERE q.finished_at IS NULL) AS t")
+
+# The queued tasks still to be run
+UNFINISHED_TASKS = "SELECT pending FROM (%s) AS k" % UNFINISHED_BY_KIND
 
 
 # The orders where the payment, the sale or the invoice differ from what the
