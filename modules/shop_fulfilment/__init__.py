@@ -4,9 +4,9 @@ from trytond.pool import Pool
 
 from . import (
     carrier, consignment, deadline, dispatch, finance, fleet, merge, party,
-    product, queue, report, review, rule, sale, shipping_exception, shop,
-    statement, stock, stock_sync, trade, tracking, translation, warehouse,
-    waybill)
+    product, queue, reconciliation, report, review, rule, sale,
+    shipping_exception, shop, statement, stock, stock_sync, trade, tracking,
+    translation, warehouse, waybill)
 
 __all__ = ['register']
 
@@ -103,6 +103,7 @@ def register():
         shipping_exception.ShipmentOutReturn,
         shipping_exception.Sale,
         # statement models
+        reconciliation.MoveLine,
         statement.Shop,
         statement.ShopStatementFee,
         statement.Payment,

@@ -77,6 +77,27 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
         self.assertIsNone(Mapping.lookup(index, line(num_iid='72')))
 
     @with_transaction()
+    def test_reconciling_validation(self):
+        """The move lines' fields are not validated again on reconciling:
+        what their validation depends on is not computed from the
+        reconciliation"""
+        pool = Pool()
+        MoveLine = pool.get('account.move.line')
+        depends = MoveLine.validation_function_fields()
+        self.assertIn('company', depends)
+        # Computed from the move, the account and the amounts; a module
+        # adding to these must be checked before it is added here
+        self.assertLessEqual(depends, {
+                'company', 'currency', 'date', 'has_maturity_date',
+                'journal', 'move_state', 'party_required', 'payment_kind',
+                'period', 'second_currency_required'})
+        for name in depends:
+            field = MoveLine._fields[name]
+            self.assertFalse(
+                field.depends & {'reconciliation', 'reconciliations_delegated'},
+                msg=name)
+
+    @with_transaction()
     def test_chinese_overrides_loaded(self):
         "With Chinese loaded, Tryton's own forms are in Chinese too"
         pool = Pool()
