@@ -104,6 +104,7 @@ def register():
         shipping_exception.Sale,
         # statement models
         reconciliation.MoveLine,
+        reconciliation.Payment,
         statement.Shop,
         statement.ShopStatementFee,
         statement.Payment,

@@ -6,18 +6,19 @@ from trytond.model import fields
 from trytond.pool import PoolMeta
 from trytond.transaction import without_check_access
 
-# What reconciling or unreconciling writes on the lines
-RECONCILING = {'reconciliation'}
 
-
-class MoveLine(metaclass=PoolMeta):
-    __name__ = 'account.move.line'
+class ReconcilingValidationMixin:
+    """Tryton validates again, on any write, every field whose domain
+    depends on a function field, record by record.  The fields that
+    reconciling writes change none of those function fields (see
+    test_reconciling_validation) and have no domain of their own: when
+    only they are written, only the model's own checks run."""
+    __slots__ = ()
+    _reconciling_fields = frozenset()
 
     @classmethod
     def validation_function_fields(cls):
-        """Return the function fields that the validation of the lines
-        depends on: Tryton validates them again on any write, but none is
-        computed from the reconciliation"""
+        "Return the function fields that the validation depends on"
         function_fields = {n for n, f in cls._fields.items()
             if isinstance(f, fields.Function)}
         return {n for f in cls._fields.values()
@@ -26,19 +27,28 @@ class MoveLine(metaclass=PoolMeta):
 
     @classmethod
     @without_check_access
-    def _validate(cls, lines, field_names=None):
-        if field_names is not None and set(field_names) <= RECONCILING:
-            # Tryton validates again every field whose domain depends on a
-            # function field (the account, debit, credit and party depend
-            # on the move's company, date, period and journal, and on the
-            # account), record by record: a quarter of the time of the
-            # reconciliations of a statement.  The reconciliation changes
-            # none of them (see test_reconciling_validation) and has no
-            # domain of its own.
-            lines = cls.browse(lines)
-            for line in lines:
-                line.pre_validate()
-            cls.validate(lines)
-            cls.validate_fields(lines, set(field_names))
+    def _validate(cls, records, field_names=None):
+        if (field_names is not None
+                and set(field_names) <= cls._reconciling_fields):
+            records = cls.browse(records)
+            for record in records:
+                record.pre_validate()
+            cls.validate(records)
+            cls.validate_fields(records, set(field_names))
             return
-        super()._validate(lines, field_names)
+        super()._validate(records, field_names)
+
+
+class MoveLine(ReconcilingValidationMixin, metaclass=PoolMeta):
+    __name__ = 'account.move.line'
+    # Their account, debit, credit and party are validated against the
+    # move's company, date, period and journal, and the account: a quarter
+    # of the time of the reconciliations of a statement
+    _reconciling_fields = frozenset({'reconciliation'})
+
+
+class Payment(ReconcilingValidationMixin, metaclass=PoolMeta):
+    __name__ = 'account.payment'
+    # Set once the clearing lines are reconciled, by a queued task that
+    # would validate again each payment's line, account and origin
+    _reconciling_fields = frozenset({'clearing_reconciled'})

@@ -78,24 +78,33 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
 
     @with_transaction()
     def test_reconciling_validation(self):
-        """The move lines' fields are not validated again on reconciling:
-        what their validation depends on is not computed from the
-        reconciliation"""
+        """The move lines and payments are not validated again on
+        reconciling: what their validation depends on is not computed from
+        what reconciling writes"""
         pool = Pool()
         MoveLine = pool.get('account.move.line')
-        depends = MoveLine.validation_function_fields()
-        self.assertIn('company', depends)
-        # Computed from the move, the account and the amounts; a module
-        # adding to these must be checked before it is added here
-        self.assertLessEqual(depends, {
-                'company', 'currency', 'date', 'has_maturity_date',
-                'journal', 'move_state', 'party_required', 'payment_kind',
-                'period', 'second_currency_required'})
-        for name in depends:
-            field = MoveLine._fields[name]
-            self.assertFalse(
-                field.depends & {'reconciliation', 'reconciliations_delegated'},
-                msg=name)
+        Payment = pool.get('account.payment')
+        # Computed from the move, the account, the amounts and the
+        # journal; a module adding to these must be checked before it is
+        # added here
+        for Model, known in [
+                (MoveLine, {'company', 'currency', 'date',
+                        'has_maturity_date', 'journal', 'move_state',
+                        'party_required', 'payment_kind', 'period',
+                        'second_currency_required'}),
+                (Payment, {'currency', 'process_method'}),
+                ]:
+            depends = Model.validation_function_fields()
+            self.assertTrue(depends, msg=Model.__name__)
+            self.assertLessEqual(depends, known, msg=Model.__name__)
+            for name in depends:
+                field = Model._fields[name]
+                self.assertFalse(
+                    field.depends & (Model._reconciling_fields
+                        | {'reconciliations_delegated', 'clearing_lines'}),
+                    msg=name)
+            for name in Model._reconciling_fields:
+                self.assertFalse(Model._fields[name].domain, msg=name)
 
     @with_transaction()
     def test_chinese_overrides_loaded(self):
