@@ -102,9 +102,9 @@ def register():
         shipping_exception.ShipmentOut,
         shipping_exception.ShipmentOutReturn,
         shipping_exception.Sale,
-        # statement models
         reconciliation.MoveLine,
         reconciliation.Payment,
+        # statement models
         statement.Shop,
         statement.ShopStatementFee,
         statement.Payment,

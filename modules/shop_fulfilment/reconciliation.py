@@ -2,7 +2,6 @@
 # this repository contains the full copyright notices and license terms.
 """Reconciliations of thousands of lines (the finance review, the refunds,
 the Alipay statement) without validating again what they cannot change"""
-from trytond.model import fields
 from trytond.pool import PoolMeta
 from trytond.transaction import without_check_access
 
@@ -15,15 +14,6 @@ class ReconcilingValidationMixin:
     only they are written, only the model's own checks run."""
     __slots__ = ()
     _reconciling_fields = frozenset()
-
-    @classmethod
-    def validation_function_fields(cls):
-        "Return the function fields that the validation depends on"
-        function_fields = {n for n, f in cls._fields.items()
-            if isinstance(f, fields.Function)}
-        return {n for f in cls._fields.values()
-            if not isinstance(f, fields.Function)
-            for n in f.validation_depends & function_fields}
 
     @classmethod
     @without_check_access
