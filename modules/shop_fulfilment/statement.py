@@ -652,7 +652,51 @@ class AlipayMatcher:
                 related_to=Sale(sale) if sale else None))
 
 
-class Origin(metaclass=PoolMeta):
+class StatementFieldsMixin:
+    """The company, currency and state of the statement read for a whole
+    list at once: account_statement computes them record by record from
+    the statement (on_change_with), and the validation of every line and
+    origin of a statement evaluates its domains with them (a fifth of the
+    time of a statement of thousands of lines)"""
+    __slots__ = ()
+    _statement_fields = ('company', 'currency', 'statement_state')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # The on_change_with methods stay for the client's forms
+        for name in cls._statement_fields:
+            getattr(cls, name).getter = 'get_statement_fields'
+
+    @classmethod
+    def get_statement_fields(cls, records, names):
+        pool = Pool()
+        Statement = pool.get('account.statement')
+        Journal = pool.get('account.statement.journal')
+        table = cls.__table__()
+        statement = Statement.__table__()
+        journal = Journal.__table__()
+        cursor = Transaction().connection.cursor()
+        columns = {
+            'company': statement.company,
+            'currency': journal.currency,
+            'statement_state': statement.state,
+            }
+        values = {n: {r.id: None for r in records} for n in names}
+        for sub in grouped_slice(records):
+            cursor.execute(*table.join(statement,
+                    condition=statement.id == table.statement
+                    ).join(journal, 'LEFT',
+                    condition=journal.id == statement.journal
+                    ).select(table.id, *(columns[n] for n in names),
+                    where=reduce_ids(table.id, [r.id for r in sub])))
+            for id_, *row in cursor:
+                for name, value in zip(names, row):
+                    values[name][id_] = value
+        return values
+
+
+class Origin(StatementFieldsMixin, metaclass=PoolMeta):
     __name__ = 'account.statement.origin'
 
     alipay_journal = fields.Many2One(
@@ -710,7 +754,7 @@ class Origin(metaclass=PoolMeta):
         return super().copy(origins, default=default)
 
 
-class Line(metaclass=PoolMeta):
+class Line(StatementFieldsMixin, metaclass=PoolMeta):
     __name__ = 'account.statement.line'
 
     @classmethod
