@@ -1,13 +1,15 @@
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"Short stock (缺货) on platform orders"
+"""Short stock (缺货) on platform orders; the moves of the customer
+shipments computed in bulk"""
 import datetime as dt
 from collections import defaultdict
 
 from sql import Null
 
-from trytond.model import dualmethod, fields
+from trytond.model import dualmethod, fields, sort
 from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 
@@ -125,6 +127,53 @@ class Sale(metaclass=PoolMeta):
 
 class ShipmentOut(metaclass=PoolMeta):
     __name__ = 'stock.shipment.out'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # Every step of a shipment reads them for the whole list of
+        # shipments; stock computes them shipment by shipment
+        cls.outgoing_moves.getter = 'get_warehouse_moves'
+        cls.inventory_moves.getter = 'get_warehouse_moves'
+
+    @classmethod
+    def get_warehouse_moves(cls, shipments, names):
+        """Return the outgoing and inventory moves as stock does (the moves
+        from the output location, or all when output is storage; the moves
+        to the output location), in the order of their field"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        shipment = cls.__table__()
+        move = Move.__table__()
+        cursor = Transaction().connection.cursor()
+        locations, ids = {}, {n: defaultdict(list) for n in names}
+        for sub in grouped_slice([s.id for s in shipments]):
+            sub = list(sub)
+            cursor.execute(*shipment.select(shipment.id,
+                    shipment.warehouse_output, shipment.warehouse_storage,
+                    where=reduce_ids(shipment.id, sub)))
+            locations.update((i, (o, s)) for i, o, s in cursor)
+            cursor.execute(*move.select(move.id, move.shipment,
+                    move.from_location, move.to_location,
+                    where=move.shipment.in_(
+                        ['%s,%s' % (cls.__name__, i) for i in sub])))
+            for id_, reference, from_location, to_location in cursor:
+                shipment_id = int(reference.split(',')[1])
+                output, storage = locations[shipment_id]
+                if 'outgoing_moves' in ids and (
+                        output == storage or from_location == output):
+                    ids['outgoing_moves'][shipment_id].append(id_)
+                if 'inventory_moves' in ids and to_location == output:
+                    ids['inventory_moves'][shipment_id].append(id_)
+        # One list of records: their products are read at once to sort
+        moves = {m.id: m for m in Move.browse(
+                sorted({i for n in names for l in ids[n].values()
+                        for i in l}))}
+        return {n: {s.id: [m.id for m in sort(
+                        [moves[i] for i in ids[n][s.id]],
+                        getattr(cls, n).order)]
+                for s in shipments}
+            for n in names}
 
     @classmethod
     def assign(cls, shipments):

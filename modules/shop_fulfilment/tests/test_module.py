@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import polib
 
 from trytond.model import fields
+from trytond.modules.company.tests import create_company, set_company
 from trytond.modules import create_graph, load_translations
 from trytond.modules.shop_fulfilment.product import Mapping
 from trytond.modules.shop_fulfilment.sale import split_amount
@@ -111,6 +112,65 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                     msg=name)
             for name in Model._reconciling_fields:
                 self.assertFalse(Model._fields[name].domain, msg=name)
+
+    @with_transaction()
+    def test_shipment_warehouse_moves(self):
+        "The moves of customer shipments computed in bulk are stock's own"
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.out')
+        Move = pool.get('stock.move')
+        Location = pool.get('stock.location')
+        Party = pool.get('party.party')
+        Address = pool.get('party.address')
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        Uom = pool.get('product.uom')
+        company = create_company()
+        with set_company(company):
+            unit, = Uom.search([('name', '=', 'Unit')])
+            products = []
+            for name in ['Teapot', 'Cup', 'Tray']:
+                template = Template(name=name, type='goods',
+                    default_uom=unit, list_price=Decimal(10),
+                    products=[Product()])
+                template.save()
+                products.append(template.products[0])
+            warehouse, = Location.search([('type', '=', 'warehouse')])
+            customer, = Location.search([('type', '=', 'customer')])
+            party = Party(name="Buyer", addresses=[Address()])
+            party.save()
+            shipments = []
+            # The second ships straight from the storage
+            for output in [warehouse.output_location,
+                    warehouse.storage_location]:
+                shipment = Shipment(customer=party, warehouse=warehouse,
+                    company=company, delivery_address=party.addresses[0])
+                shipment.on_change_warehouse()
+                shipment.warehouse_output = output
+                shipment.moves = [Move(product=p, unit=unit, quantity=q,
+                        from_location=output, to_location=customer,
+                        company=company, unit_price=Decimal(10),
+                        currency=company.currency)
+                    for p, q in [
+                        (products[2], 1), (products[0], 2), (products[1], 3),
+                        (products[0], 1)]]
+                shipments.append(shipment)
+            Shipment.save(shipments)
+            Shipment.wait(shipments)
+
+            names = ['inventory_moves', 'outgoing_moves']
+            bulk = Shipment.get_warehouse_moves(
+                Shipment.browse(shipments), names)
+            for shipment in Shipment.browse(shipments):
+                for name in names:
+                    method = getattr(Shipment, 'get_' + name)
+                    self.assertEqual(bulk[name][shipment.id],
+                        method(shipment, name), msg=name)
+            self.assertEqual(len(bulk['inventory_moves'][shipments[0].id]), 4)
+            self.assertEqual(len(bulk['outgoing_moves'][shipments[1].id]), 4)
+            self.assertEqual(
+                [m.id for m in shipments[0].outgoing_moves],
+                bulk['outgoing_moves'][shipments[0].id])
 
     @with_transaction()
     def test_chinese_overrides_loaded(self):
