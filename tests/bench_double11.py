@@ -533,9 +533,11 @@ def run(args, processes, shop, trades, waves, server):
         print("    worker-0 killed (SIGKILL) in the middle of a batch; "
             "restarted")
         processes.worker(0)
+    # Done when the queued work of the review is too: the invoices posted
+    # and paid, and the sales processed again for it (their invoice state)
     seconds = wait(args, processes, "the finance review",
-        "SELECT COUNT(*) FROM sale_sale WHERE review_state = 'done'",
-        len(ids), start)
+        "SELECT COUNT(*) FROM sale_sale WHERE review_state = 'done' "
+        "AND invoice_state = 'paid'", len(ids), start)
     stage("finance review", seconds, len(ids))
 
     shipments = ids_of(args, "SELECT id FROM stock_shipment_out "
