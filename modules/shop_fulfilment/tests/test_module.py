@@ -8,8 +8,6 @@ from types import SimpleNamespace
 import polib
 
 from trytond.model import fields
-from trytond.modules.account.tests.test_module import (
-    create_chart, get_fiscalyear)
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules import create_graph, load_translations
 from trytond.modules.shop_fulfilment.product import Mapping
@@ -114,50 +112,6 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                     msg=name)
             for name in Model._reconciling_fields:
                 self.assertFalse(Model._fields[name].domain, msg=name)
-
-    @with_transaction()
-    def test_move_line_move_columns(self):
-        "The fields move lines take from their move, read at once"
-        pool = Pool()
-        Account = pool.get('account.account')
-        FiscalYear = pool.get('account.fiscalyear')
-        Journal = pool.get('account.journal')
-        Move = pool.get('account.move')
-        MoveLine = pool.get('account.move.line')
-        Party = pool.get('party.party')
-        company = create_company()
-        with set_company(company):
-            create_chart(company)
-            fiscalyear = get_fiscalyear(company)
-            fiscalyear.save()
-            FiscalYear.create_period([fiscalyear])
-            revenue, = Account.search([('type.revenue', '=', True)])
-            receivable, = Account.search([('type.receivable', '=', True)])
-            party = Party(name="Buyer")
-            party.save()
-            moves = []
-            for period, journal, origin in [
-                    (fiscalyear.periods[0], 'REV', fiscalyear),
-                    (fiscalyear.periods[-1], 'CASH', None)]:
-                journal, = Journal.search([('code', '=', journal)])
-                moves.append(Move(period=period, journal=journal,
-                        date=period.start_date, origin=origin, lines=[
-                            MoveLine(account=revenue, credit=Decimal(10)),
-                            MoveLine(account=receivable, party=party,
-                                debit=Decimal(10))]))
-            Move.save(moves)
-
-            names = list(MoveLine._move_columns)
-            lines = MoveLine.browse([l for m in moves for l in m.lines])
-            bulk = MoveLine.get_move_columns(lines, names)
-            for line in lines:
-                for name in names:
-                    self.assertEqual(bulk[name][line.id],
-                        MoveLine.get_move_field(line, name), msg=name)
-            self.assertEqual({l.journal.code for l in lines},
-                {'REV', 'CASH'})
-            self.assertEqual({l.move_origin for l in lines},
-                {fiscalyear, None})
 
     @with_transaction()
     def test_shipment_warehouse_moves(self):
