@@ -3,8 +3,8 @@
 from trytond.pool import Pool
 
 from . import (
-    carrier, consignment, deadline, dispatch, finance, fleet, merge, party,
-    product, queue, reconciliation, report, review, rule, sale,
+    account, carrier, consignment, deadline, dispatch, finance, fleet, merge,
+    party, product, queue, reconciliation, report, review, rule, sale,
     shipping_exception, shop, statement, stock, stock_sync, trade, tracking,
     translation, warehouse, waybill)
 
@@ -102,6 +102,8 @@ def register():
         shipping_exception.ShipmentOut,
         shipping_exception.ShipmentOutReturn,
         shipping_exception.Sale,
+        account.Move,
+        reconciliation.Reconciliation,
         reconciliation.MoveLine,
         reconciliation.Payment,
         # statement models

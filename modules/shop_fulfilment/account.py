@@ -1,0 +1,20 @@
+# This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.model import ModelView
+from trytond.model.descriptors import dualmethod
+from trytond.pool import PoolMeta
+
+
+class Move(metaclass=PoolMeta):
+    __name__ = 'account.move'
+
+    @dualmethod
+    @ModelView.button
+    def post(cls, moves):
+        # Moves read from their lines (a statement's, an order's) share the
+        # list of ids of the lines' read, one entry per line: every
+        # attribute of a move not in its cache walks that list, tens of
+        # thousands long, and numbering a move (a strict sequence, written)
+        # empties the caches before the next move.  Browsed again, the list
+        # holds each move once.
+        super().post(cls.browse(moves))
