@@ -564,7 +564,8 @@ def run(args, processes, shop, trades, waves, server):
         documents = Wizard('shop_fulfilment.print_waybill', [
                 Shipment(i) for i in shipments[first:first + args.batch]]
             ).actions
-        assert documents, "no waybill printed"
+        if not documents:
+            raise SystemExit("no waybill printed")
     stage("waybills printed", time.perf_counter() - start, len(shipments))
 
     start = time.perf_counter()

@@ -264,7 +264,9 @@ def main(argv=None):
             for i in range(0, len(waybills), args.batch):
                 scanned = waybills[i:i + args.batch]
                 parcels = Return.find([('rec_name', 'in', scanned)])
-                assert len(parcels) == len(scanned), (parcels, scanned)
+                if len(parcels) != len(scanned):
+                    raise SystemExit("%d parcels found for %d waybills" % (
+                            len(parcels), len(scanned)))
                 Wizard('stock.shipment.out.return.inspect',
                     parcels).execute('receive')
         step("receiving", receive)
