@@ -384,21 +384,22 @@ class Statement(metaclass=PoolMeta):
                 fees = defaultdict(list)
                 amount = amount_second_currency = 0
                 for line in lines:
-                    move_line = line.get_move_line()
-                    if not move_line:
+                    if line.origin and line.origin.alipay_kind == 'fee' \
+                            and not line.origin.alipay_issue:
+                        fees[line.account].append(line)
                         continue
+                    move_line = line.get_move_line()
+                    if move_line:
+                        lines_of_move.append(move_line)
+                        move_lines.append((move_line, line))
+                lines_of_move += filter(None, (
+                        statement._alipay_fee_move_line(l)
+                        for l in fees.values()))
+                for move_line in lines_of_move:
                     amount += move_line.debit - move_line.credit
                     if move_line.amount_second_currency:
                         amount_second_currency += (
                             move_line.amount_second_currency)
-                    if line.origin and line.origin.alipay_kind == 'fee' \
-                            and not line.origin.alipay_issue:
-                        fees[move_line.account].append(move_line)
-                        continue
-                    lines_of_move.append(move_line)
-                    move_lines.append((move_line, line))
-                lines_of_move += [statement._alipay_fee_move_line(l)
-                    for l in fees.values()]
                 counterpart = statement._get_move_line(
                     amount, amount_second_currency, lines)
                 move.lines = lines_of_move + [counterpart]
@@ -408,24 +409,21 @@ class Statement(metaclass=PoolMeta):
         Line.reconcile(move_lines)
         return moves
 
-    def _alipay_fee_move_line(self, move_lines):
-        """Return one move line of the fees of a day on one account: a
-        busy shop pays thousands of small fees a day, each one a line of
-        the statement"""
+    def _alipay_fee_move_line(self, lines):
+        """Return the move line of the fees of a day on one account, the
+        move line of their sum: a busy shop pays thousands of small fees a
+        day, each one a line of the statement"""
         pool = Pool()
-        MoveLine = pool.get('account.move.line')
-        amount = sum(l.debit - l.credit for l in move_lines)
-        second_currency = move_lines[0].second_currency
-        return MoveLine(
-            debit=amount if amount > 0 else 0,
-            credit=-amount if amount < 0 else 0,
-            account=move_lines[0].account,
-            second_currency=second_currency,
-            amount_second_currency=sum(
-                l.amount_second_currency for l in move_lines)
-            if second_currency else None,
-            description=gettext('shop_fulfilment.msg_statement_fee_move_line',
-                count=len(move_lines)))
+        Line = pool.get('account.statement.line')
+        move_line = Line(
+            statement=self, date=lines[0].date, account=lines[0].account,
+            amount=sum(l.amount for l in lines)).get_move_line()
+        if move_line:
+            move_line.origin = None
+            move_line.description = gettext(
+                'shop_fulfilment.msg_statement_fee_move_line',
+                count=len(lines))
+        return move_line
 
     def _alipay_sorted_lines(self):
         "The lines in the order of their origin, as create_move sorts them"
