@@ -719,6 +719,25 @@ class Origin(StatementFieldsMixin, metaclass=PoolMeta):
                 Unique(t, t.alipay_journal, t.alipay_serial),
                 'shop_fulfilment.msg_statement_line_unique'),
             ]
+        # account_statement computes it origin by origin from its lines
+        # (on_change_with, kept for the client's forms), and the posting of
+        # a statement checks it for each of its thousands of origins
+        cls.pending_amount.getter = 'get_pending_amount'
+
+    @classmethod
+    def get_pending_amount(cls, origins, name):
+        pool = Pool()
+        Line = pool.get('account.statement.line')
+        line = Line.__table__()
+        cursor = Transaction().connection.cursor()
+        amounts = {o.id: o.amount or ZERO for o in origins}
+        for sub in grouped_slice(origins):
+            cursor.execute(*line.select(line.origin, line.amount,
+                    where=reduce_ids(line.origin, [o.id for o in sub])))
+            for origin, amount in cursor:
+                # Summed here, in Decimal: SQLite would sum to floats
+                amounts[origin] -= Decimal(str(amount or 0))
+        return amounts
 
     @property
     def alipay_trade_ids(self):
