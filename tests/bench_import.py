@@ -287,6 +287,20 @@ def sql_count(args, query, *params):
         connection.close()
 
 
+def analyze(args):
+    """Gather the planner's statistics: without them PostgreSQL plans the
+    queries of the grown tables as if they were empty"""
+    import psycopg2
+    connection = psycopg2.connect(
+        server_uri(args.uri, args.database))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute('ANALYZE')
+    finally:
+        connection.close()
+
+
 def naive_import(texts, shop, codes):
     """(b) one record at a time through proteus, as a naive script would;
     return the seconds, the trades read and the sales created"""

@@ -147,20 +147,6 @@ def reuse_setup(args):
     return shop
 
 
-def analyze(args):
-    """Gather the planner's statistics: without them PostgreSQL plans the
-    queries of the grown tables as if they were empty"""
-    import psycopg2
-    connection = psycopg2.connect(
-        bench_import.server_uri(args.uri, args.database))
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute('ANALYZE')
-    finally:
-        connection.close()
-
-
 def print_profile(path, limit=30):
     stats = pstats.Stats(path)
     print("\n    by cumulative time (modules and the ORM):")
@@ -223,7 +209,7 @@ def main(argv=None):
 
         def step(label, function):
             if autovacuum != 'on':
-                analyze(args)
+                bench_import.analyze(args)
             profiler = cProfile.Profile() if args.profile else None
             start = time.perf_counter()
             if profiler:
