@@ -802,18 +802,11 @@ class Line(StatementFieldsMixin, metaclass=PoolMeta):
                     with_payment.append(id_)
                 elif move_id is not None and state != 'posted':
                     moves.add(move_id)
-        if with_payment:
-            # Their moves may be shared with the other lines
-            super().post_move(cls.browse(with_payment))
-            draft = set()
-            for sub in grouped_slice(sorted(moves)):
-                cursor.execute(*move.select(move.id,
-                        where=reduce_ids(move.id, sub)
-                        & (move.state != 'posted')))
-                draft.update(i for i, in cursor)
-            moves = draft
         if moves:
             Move.post(Move.browse(sorted(moves)))
+        if with_payment:
+            # After the others: they skip the moves posted already
+            super().post_move(cls.browse(with_payment))
 
 
 class ImportStatementStart(metaclass=PoolMeta):
