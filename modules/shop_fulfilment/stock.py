@@ -165,14 +165,19 @@ class ShipmentOut(metaclass=PoolMeta):
                     ids['outgoing_moves'][shipment_id].append(id_)
                 if 'inventory_moves' in ids and to_location == output:
                     ids['inventory_moves'][shipment_id].append(id_)
-        # One list of records: their products are read at once to sort
+        # One list of records: their products are read at once to sort.
+        # Most platform orders have one line: a single move is not sorted
+        # (the sort reads the product's name).
         moves = {m.id: m for m in Move.browse(
                 sorted({i for n in names for l in ids[n].values()
-                        for i in l}))}
-        return {n: {s.id: [m.id for m in sort(
-                        [moves[i] for i in ids[n][s.id]],
-                        getattr(cls, n).order)]
-                for s in shipments}
+                        for i in l if len(l) > 1}))}
+
+        def ordered(name, move_ids):
+            if len(move_ids) < 2:
+                return move_ids
+            return [m.id for m in sort(
+                    [moves[i] for i in move_ids], getattr(cls, name).order)]
+        return {n: {s.id: ordered(n, ids[n][s.id]) for s in shipments}
             for n in names}
 
     @classmethod
