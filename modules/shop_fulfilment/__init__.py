@@ -4,9 +4,9 @@ from trytond.pool import Pool
 
 from . import (
     account, carrier, consignment, deadline, dispatch, finance, fleet, merge,
-    party, product, queue, reconciliation, report, review, rule, sale,
-    shipping_exception, shop, statement, stock, stock_sync, trade, tracking,
-    translation, warehouse, waybill)
+    multivalue, party, product, queue, reconciliation, report, review, rule,
+    sale, shipping_exception, shop, statement, stock, stock_sync, trade,
+    tracking, translation, warehouse, waybill)
 
 __all__ = ['register']
 
@@ -15,6 +15,12 @@ def register():
     Pool.register(
         translation.Translation,
         queue.Queue,
+        multivalue.AccountConfiguration,
+        multivalue.AccountConfigurationTaxRounding,
+        multivalue.Journal,
+        multivalue.JournalSequence,
+        multivalue.PartyConfiguration,
+        multivalue.PartyConfigurationLang,
         queue.Cron,
         shop.Shop,
         shop.Cron,
