@@ -12,6 +12,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .review import FINANCE_REVIEW, raise_first
+from .validation import BookkeepingValidationMixin
 
 # The processing already done by the finance review, not to repeat
 SKIP_PROCESS = '_shop_skip_process'
@@ -30,8 +31,17 @@ class Shop(metaclass=PoolMeta):
         "its clearing account holds what the platform owes the shop.")
 
 
-class Sale(metaclass=PoolMeta):
+class Sale(BookkeepingValidationMixin, metaclass=PoolMeta):
     __name__ = 'sale.sale'
+    # Written by the processing, several times per order: each write
+    # validated again every sale's carrier against the carriers available
+    # (computed) and its payments against the total (computed), which they
+    # do not change (the amounts' caches hold the total computed).  Not the
+    # review state: the agreed delivery date is required by it.
+    _bookkeeping_fields = frozenset({
+            'invoice_state', 'shipment_state',
+            'untaxed_amount_cache', 'tax_amount_cache', 'total_amount_cache',
+            })
 
     finance_reviewed_by = fields.Many2One(
         'res.user', "Finance Reviewed By", readonly=True)

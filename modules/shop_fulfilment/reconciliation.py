@@ -9,30 +9,9 @@ from sql import Null
 
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice, reduce_ids
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
-
-class ReconcilingValidationMixin:
-    """Tryton validates again, on any write, every field whose domain
-    depends on a function field, record by record.  The fields that
-    reconciling writes change none of those function fields (see
-    test_reconciling_validation) and have no domain of their own: when
-    only they are written, only the model's own checks run."""
-    __slots__ = ()
-    _reconciling_fields = frozenset()
-
-    @classmethod
-    @without_check_access
-    def _validate(cls, records, field_names=None):
-        if (field_names is not None
-                and set(field_names) <= cls._reconciling_fields):
-            records = cls.browse(records)
-            for record in records:
-                record.pre_validate()
-            cls.validate(records)
-            cls.validate_fields(records, set(field_names))
-            return
-        super()._validate(records, field_names)
+from .validation import BookkeepingValidationMixin
 
 
 class Reconciliation(metaclass=PoolMeta):
@@ -59,12 +38,12 @@ class Reconciliation(metaclass=PoolMeta):
         return super().create(vlist)
 
 
-class MoveLine(ReconcilingValidationMixin, metaclass=PoolMeta):
+class MoveLine(BookkeepingValidationMixin, metaclass=PoolMeta):
     __name__ = 'account.move.line'
     # Their account, debit, credit and party are validated against the
     # move's company, date, period and journal, and the account: a quarter
     # of the time of the reconciliations of a statement
-    _reconciling_fields = frozenset({'reconciliation'})
+    _bookkeeping_fields = frozenset({'reconciliation'})
 
     @classmethod
     def write(cls, *args):
@@ -79,11 +58,11 @@ class MoveLine(ReconcilingValidationMixin, metaclass=PoolMeta):
         super().write(*args)
 
 
-class Payment(ReconcilingValidationMixin, metaclass=PoolMeta):
+class Payment(BookkeepingValidationMixin, metaclass=PoolMeta):
     __name__ = 'account.payment'
     # Set once the clearing lines are reconciled, by a queued task that
     # would validate again each payment's line, account and origin
-    _reconciling_fields = frozenset({'clearing_reconciled'})
+    _bookkeeping_fields = frozenset({'clearing_reconciled'})
 
     @classmethod
     def update_reconciled(cls, payments):

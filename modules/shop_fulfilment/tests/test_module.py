@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import polib
 
 from trytond.model import fields
+from trytond.model.fields.field import get_eval_fields
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules import create_graph, load_translations
 from trytond.modules.shop_fulfilment.product import Mapping
@@ -79,13 +80,14 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
         self.assertIsNone(Mapping.lookup(index, line(num_iid='72')))
 
     @with_transaction()
-    def test_reconciling_validation(self):
-        """The move lines and payments are not validated again on
-        reconciling: what their validation depends on is not computed from
-        what reconciling writes"""
+    def test_bookkeeping_validation(self):
+        """The move lines, payments and sales are not validated again on
+        reconciling and on the writes of their states: what their
+        validation depends on is not computed from what these write"""
         pool = Pool()
         MoveLine = pool.get('account.move.line')
         Payment = pool.get('account.payment')
+        Sale = pool.get('sale.sale')
         # Computed from the move, the account, the amounts and the
         # journal; a module adding to these must be checked before it is
         # added here
@@ -95,6 +97,7 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                         'party_required', 'payment_kind', 'period',
                         'second_currency_required'}),
                 (Payment, {'currency', 'process_method'}),
+                (Sale, {'available_carriers', 'total_amount'}),
                 ]:
             function_fields = {n for n, f in Model._fields.items()
                 if isinstance(f, fields.Function)}
@@ -107,11 +110,17 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
             for name in depends:
                 field = Model._fields[name]
                 self.assertFalse(
-                    field.depends & (Model._reconciling_fields
+                    field.depends & (Model._bookkeeping_fields
                         | {'reconciliations_delegated', 'clearing_lines'}),
                     msg=name)
-            for name in Model._reconciling_fields:
+            for name in Model._bookkeeping_fields:
                 self.assertFalse(Model._fields[name].domain, msg=name)
+            # Nor do the domains and required states of the others
+            for name, field in Model._fields.items():
+                validated = (get_eval_fields(field.domain)
+                    | get_eval_fields(field.states.get('required')))
+                self.assertFalse(
+                    validated & Model._bookkeeping_fields, msg=name)
 
     @with_transaction()
     def test_shipment_warehouse_moves(self):
@@ -140,9 +149,14 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
             party = Party(name="Buyer", addresses=[Address()])
             party.save()
             shipments = []
-            # The second ships straight from the storage
-            for output in [warehouse.output_location,
-                    warehouse.storage_location]:
+            several = [(products[2], 1), (products[0], 2), (products[1], 3),
+                (products[0], 1)]
+            # The second ships straight from the storage, the third has a
+            # single move (not sorted)
+            for output, lines in [
+                    (warehouse.output_location, several),
+                    (warehouse.storage_location, several),
+                    (warehouse.output_location, [(products[1], 5)])]:
                 shipment = Shipment(customer=party, warehouse=warehouse,
                     company=company, delivery_address=party.addresses[0])
                 shipment.on_change_warehouse()
@@ -151,9 +165,7 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                         from_location=output, to_location=customer,
                         company=company, unit_price=Decimal(10),
                         currency=company.currency)
-                    for p, q in [
-                        (products[2], 1), (products[0], 2), (products[1], 3),
-                        (products[0], 1)]]
+                    for p, q in lines]
                 shipments.append(shipment)
             Shipment.save(shipments)
             Shipment.wait(shipments)
@@ -168,10 +180,53 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                         method(shipment, name), msg=name)
             self.assertEqual(len(bulk['inventory_moves'][shipments[0].id]), 4)
             self.assertEqual(len(bulk['outgoing_moves'][shipments[1].id]), 4)
+            self.assertEqual(len(bulk['inventory_moves'][shipments[2].id]), 1)
+            self.assertEqual(len(bulk['outgoing_moves'][shipments[2].id]), 1)
             # And it is the one the fields use
             for name in names:
                 self.assertEqual(getattr(Shipment, name).getter,
                     'get_warehouse_moves', msg=name)
+
+    @with_transaction()
+    def test_multivalue_cache(self):
+        "The configuration values kept are read again when they change"
+        pool = Pool()
+        Configuration = pool.get('account.configuration')
+        Journal = pool.get('account.journal')
+        Sequence = pool.get('ir.sequence')
+        SequenceType = pool.get('ir.sequence.type')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        with set_company(company):
+            cache = Configuration._multivalue_cache
+
+            def tax_rounding():
+                return Configuration(1).get_multivalue(
+                    'tax_rounding', company=company.id)
+            self.assertEqual(tax_rounding(), 'document')
+            hits = cache.hit
+            self.assertEqual(tax_rounding(), 'document')
+            self.assertEqual(cache.hit, hits + 1)
+
+            configuration = Configuration(1)
+            configuration.tax_rounding = 'line'
+            configuration.save()
+            self.assertEqual(tax_rounding(), 'line')
+
+            journal, = Journal.search([('code', '=', 'REV')])
+            default = journal.get_multivalue('sequence', company=company.id)
+            self.assertEqual(Journal(journal.id).get_multivalue(
+                    'sequence', company=company.id), default)
+            sequence_type = SequenceType(ModelData.get_id(
+                    'account', 'sequence_type_account_journal'))
+            sequence = Sequence(name="Moves", sequence_type=sequence_type,
+                company=company)
+            sequence.save()
+            journal.sequence = sequence
+            journal.save()
+            self.assertNotEqual(sequence, default)
+            self.assertEqual(Journal(journal.id).get_multivalue(
+                    'sequence', company=company.id), sequence)
 
     @with_transaction()
     def test_chinese_overrides_loaded(self):
