@@ -235,8 +235,13 @@ class Sale(BookkeepingValidationMixin, metaclass=PoolMeta):
         pass
 
 
-class Invoice(metaclass=PoolMeta):
+class Invoice(BookkeepingValidationMixin, metaclass=PoolMeta):
     __name__ = 'account.invoice'
+    # Written on posting: each write validated again every invoice's
+    # payment lines against the total (computed) they hold
+    _bookkeeping_fields = frozenset({
+            'untaxed_amount_cache', 'tax_amount_cache', 'total_amount_cache',
+            })
 
     def add_payments(self, payments=None):
         if Transaction().context.get(FINANCE_REVIEW):

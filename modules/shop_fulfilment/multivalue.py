@@ -6,7 +6,8 @@ periods it finds (`account.period`'s `_find_cache`).
 A multi-value of Tryton searches its value records at each reading: the
 tax rounding for every tax computed (each sale, invoice and invoice line),
 the journal's sequence for every account move, the parties' default
-language for every buyer.  They change once in a shop's life; a finance
+language and receivable account for every buyer, the numbering of sales
+and shipments.  They change once in a shop's life; a finance
 review of 200 orders read them thousands of times."""
 from trytond.cache import Cache, freeze
 from trytond.model import Model
@@ -77,13 +78,22 @@ class ValueClearCacheMixin:
 
 class AccountConfiguration(CachedMultiValueMixin, metaclass=PoolMeta):
     __name__ = 'account.configuration'
-    _multivalue_cached = frozenset({'tax_rounding'})
+    _multivalue_cached = frozenset({
+            'tax_rounding',
+            'default_account_receivable', 'default_account_payable',
+            })
     _multivalue_cache = Cache(CACHE % 'account_configuration', context=False)
 
 
 class AccountConfigurationTaxRounding(
         ValueClearCacheMixin, metaclass=PoolMeta):
     __name__ = 'account.configuration.tax_rounding'
+    _multivalue_owner = 'account.configuration'
+
+
+class AccountConfigurationDefaultAccount(
+        ValueClearCacheMixin, metaclass=PoolMeta):
+    __name__ = 'account.configuration.default_account'
     _multivalue_owner = 'account.configuration'
 
 
@@ -107,3 +117,26 @@ class PartyConfiguration(CachedMultiValueMixin, metaclass=PoolMeta):
 class PartyConfigurationLang(ValueClearCacheMixin, metaclass=PoolMeta):
     __name__ = 'party.configuration.party_lang'
     _multivalue_owner = 'party.configuration'
+
+
+class SaleConfiguration(CachedMultiValueMixin, metaclass=PoolMeta):
+    __name__ = 'sale.configuration'
+    _multivalue_cached = frozenset({'sale_sequence'})
+    _multivalue_cache = Cache(CACHE % 'sale_configuration', context=False)
+
+
+class SaleConfigurationSequence(ValueClearCacheMixin, metaclass=PoolMeta):
+    __name__ = 'sale.configuration.sequence'
+    _multivalue_owner = 'sale.configuration'
+
+
+class StockConfiguration(CachedMultiValueMixin, metaclass=PoolMeta):
+    __name__ = 'stock.configuration'
+    _multivalue_cached = frozenset({
+            'shipment_out_sequence', 'shipment_out_return_sequence'})
+    _multivalue_cache = Cache(CACHE % 'stock_configuration', context=False)
+
+
+class StockConfigurationSequence(ValueClearCacheMixin, metaclass=PoolMeta):
+    __name__ = 'stock.configuration.sequence'
+    _multivalue_owner = 'stock.configuration'

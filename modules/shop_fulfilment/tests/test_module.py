@@ -11,6 +11,8 @@ from trytond.model import fields
 from trytond.model.fields.field import get_eval_fields
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules import create_graph, load_translations
+from trytond.modules.shop_fulfilment.multivalue import (
+    CachedMultiValueMixin, ValueClearCacheMixin)
 from trytond.modules.shop_fulfilment.product import Mapping
 from trytond.modules.shop_fulfilment.sale import split_amount
 from trytond.pool import Pool
@@ -88,6 +90,7 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
         MoveLine = pool.get('account.move.line')
         Payment = pool.get('account.payment')
         Sale = pool.get('sale.sale')
+        Invoice = pool.get('account.invoice')
         # Computed from the move, the account, the amounts and the
         # journal; a module adding to these must be checked before it is
         # added here
@@ -98,6 +101,7 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                         'second_currency_required'}),
                 (Payment, {'currency', 'process_method'}),
                 (Sale, {'available_carriers', 'total_amount'}),
+                (Invoice, {'company_party', 'total_amount'}),
                 ]:
             function_fields = {n for n, f in Model._fields.items()
                 if isinstance(f, fields.Function)}
@@ -227,6 +231,22 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
             self.assertNotEqual(sequence, default)
             self.assertEqual(Journal(journal.id).get_multivalue(
                     'sequence', company=company.id), sequence)
+
+    @with_transaction()
+    def test_multivalue_cache_cleared(self):
+        "Every configuration value kept is cleared by its value model"
+        pool = Pool()
+        owners = [M for _, M in pool.iterobject()
+            if issubclass(M, CachedMultiValueMixin)]
+        self.assertGreaterEqual(len(owners), 5)
+        for Model in owners:
+            self.assertTrue(Model._multivalue_cached, msg=Model.__name__)
+            for name in Model._multivalue_cached:
+                Value = Model.multivalue_model(name)
+                self.assertTrue(
+                    issubclass(Value, ValueClearCacheMixin), msg=name)
+                self.assertEqual(
+                    Value._multivalue_owner, Model.__name__, msg=name)
 
     @with_transaction()
     def test_chinese_overrides_loaded(self):
