@@ -128,6 +128,9 @@ class Sale(BookkeepingValidationMixin, metaclass=PoolMeta):
         pool = Pool()
         Payment = pool.get('account.payment')
         sales = [s for s in sales if s.review_state == 'done']
+        # Their states are updated once paid: lock them before any work
+        # (trytond restarts the transaction to take a lock)
+        cls.lock(sales)
         with Transaction().set_context(
                 {FINANCE_REVIEW: True}, _check_access=False):
             for chunk in grouped_slice(sales, FINANCE_CHUNK):
@@ -210,7 +213,7 @@ class Sale(BookkeepingValidationMixin, metaclass=PoolMeta):
         # Read again, once, what the posting wrote
         posted = {i.id: i for i in Invoice.browse(
                 sum(invoices.values(), []))}
-        to_reconcile, linked = [], []
+        to_reconcile, linked, paid = [], [], []
         for payment in payments:
             sale_invoices = [
                 posted[i] for i in invoices.get(payment.origin, [])]
@@ -226,8 +229,26 @@ class Sale(BookkeepingValidationMixin, metaclass=PoolMeta):
                 linked.append(payment)
                 if sum(l.debit - l.credit for l in lines + clearing) == 0:
                     to_reconcile.append(lines + clearing)
+                    paid.append(invoice)
         Payment.save(linked)
-        Line.reconcile(*to_reconcile)
+        # The invoices are paid now rather than by the task reconciling
+        # queues (which finds them paid), and the sales' states updated
+        # without the whole processing that paying them queues
+        with Transaction().set_context({SKIP_PROCESS: True}):
+            Line.reconcile(*to_reconcile)
+            Invoice.process(Invoice.browse(paid))
+        cls._process_paid(sales)
+
+    @classmethod
+    def _process_paid(cls, sales):
+        """Update the states of the sales whose invoices are paid: sale
+        queues their whole processing for it, which looks again, line by
+        line, for invoices and shipments to create; paying creates none"""
+        sales = [s for s in cls.browse(sales)
+            if s.state in {'confirmed', 'processing', 'done'}]
+        cls.lock(sales)
+        cls._process_invoice_shipment_states(sales)
+        cls._process_state(sales)
 
     @classmethod
     def after_finance_review(cls, sales):
