@@ -5,8 +5,8 @@ from trytond.pool import Pool
 from . import (
     account, carrier, consignment, deadline, dispatch, finance, fleet, merge,
     multivalue, party, product, queue, reconciliation, report, review, rule,
-    sale, shipping_exception, shop, statement, stock, stock_sync, trade,
-    tracking, translation, warehouse, waybill)
+    sale, sequence, shipping_exception, shop, statement, stock, stock_sync,
+    trade, tracking, translation, warehouse, waybill)
 
 __all__ = ['register']
 
@@ -15,6 +15,7 @@ def register():
     Pool.register(
         translation.Translation,
         queue.Queue,
+        sequence.SequenceStrict,
         multivalue.AccountConfiguration,
         multivalue.AccountConfigurationTaxRounding,
         multivalue.AccountConfigurationDefaultAccount,

@@ -4,6 +4,8 @@ from trytond.model import ModelView
 from trytond.model.descriptors import dualmethod
 from trytond.pool import PoolMeta
 
+from .sequence import numbering
+
 
 class Move(metaclass=PoolMeta):
     __name__ = 'account.move'
@@ -16,5 +18,6 @@ class Move(metaclass=PoolMeta):
         # attribute of a move not in its cache walks that list, tens of
         # thousands long, and numbering a move (a strict sequence, written)
         # empties the caches before the next move.  Browsed again, the list
-        # holds each move once.
-        super().post(cls.browse(moves))
+        # holds each move once.  The post numbers are taken in bulk.
+        with numbering():
+            super().post(cls.browse(moves))

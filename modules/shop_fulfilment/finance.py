@@ -12,6 +12,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .review import FINANCE_REVIEW, raise_first
+from .sequence import numbering
 from .validation import BookkeepingValidationMixin
 
 # The processing already done by the finance review, not to repeat
@@ -274,6 +275,12 @@ class Invoice(BookkeepingValidationMixin, metaclass=PoolMeta):
         if Transaction().context.get(FINANCE_REVIEW):
             return
         super().reconcile_payments()
+
+    @classmethod
+    def set_number(cls, invoices):
+        # The numbers of the whole list taken in bulk (see sequence.py)
+        with numbering():
+            super().set_number(invoices)
 
     @property
     def _sequence_field(self):

@@ -15,6 +15,7 @@ from trytond.modules.shop_fulfilment.multivalue import (
     CachedMultiValueMixin, ValueClearCacheMixin)
 from trytond.modules.shop_fulfilment.product import Mapping
 from trytond.modules.shop_fulfilment.sale import split_amount
+from trytond.modules.shop_fulfilment.sequence import numbering
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -247,6 +248,46 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                     issubclass(Value, ValueClearCacheMixin), msg=name)
                 self.assertEqual(
                     Value._multivalue_owner, Model.__name__, msg=name)
+
+    @with_transaction()
+    def test_strict_sequence_numbering(self):
+        "Numbers taken in bulk follow the sequence, written at the end"
+        pool = Pool()
+        Sequence = pool.get('ir.sequence.strict')
+        SequenceType = pool.get('ir.sequence.type')
+        sequence_type, = SequenceType.search([], limit=1)
+        sequence = Sequence(name="Invoices", sequence_type=sequence_type,
+            prefix='INV', padding=4, number_next=7, number_increment=2)
+        sequence.save()
+        other = Sequence(name="Moves", sequence_type=sequence_type)
+        other.save()
+        transaction = Transaction()
+
+        def number_next(record):
+            return Sequence(record.id).number_next_internal
+
+        counter = transaction.counter
+        with numbering():
+            numbers = [sequence.get() for _ in range(3)]
+            with numbering():
+                numbers.append(sequence.get())
+            numbers.append(other.get())
+            # Nothing written, no cache emptied, until the block ends
+            self.assertEqual(transaction.counter, counter)
+            self.assertEqual(number_next(sequence), 7)
+        self.assertEqual(
+            numbers, ['INV0007', 'INV0009', 'INV0011', 'INV0013', '1'])
+        self.assertEqual(number_next(sequence), 15)
+        self.assertEqual(number_next(other), 2)
+        self.assertEqual(sequence.get(), 'INV0015')
+
+        # A block that fails writes nothing
+        with self.assertRaises(ZeroDivisionError):
+            with numbering():
+                sequence.get()
+                1 / 0
+        self.assertEqual(number_next(sequence), 17)
+        self.assertEqual(sequence.get(), 'INV0017')
 
     @with_transaction()
     def test_chinese_overrides_loaded(self):
