@@ -282,16 +282,6 @@ class Invoice(BookkeepingValidationMixin, metaclass=PoolMeta):
         with numbering():
             super().set_number(invoices)
 
-    @property
-    def _sequence_field(self):
-        # Each number a strict sequence gives empties the transaction's
-        # cache: read the lines and totals of this invoice alone, not again
-        # those of the whole list it was browsed with (quadratic)
-        if (Transaction().context.get(FINANCE_REVIEW)
-                and self.id is not None and self.id >= 0):
-            return super(Invoice, self.__class__(self.id))._sequence_field
-        return super()._sequence_field
-
     @dualmethod
     def print_invoice(cls, invoices):
         # Retail buyers get their invoice (发票) from the platform's service:
