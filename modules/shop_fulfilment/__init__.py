@@ -113,6 +113,7 @@ def register():
         shipping_exception.Move,
         shipping_exception.ShipmentOut,
         shipping_exception.ShipmentOutReturn,
+        stock.ShipmentOutReturn,
         shipping_exception.Sale,
         account.Move,
         reconciliation.Reconciliation,

@@ -1,7 +1,7 @@
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 """Short stock (缺货) on platform orders; the moves of the customer
-shipments computed in bulk"""
+shipments and returns computed in bulk"""
 import datetime as dt
 from collections import defaultdict
 
@@ -125,22 +125,30 @@ class Sale(metaclass=PoolMeta):
             cls.write(sales, {'stock_short': value})
 
 
-class ShipmentOut(metaclass=PoolMeta):
-    __name__ = 'stock.shipment.out'
+class WarehouseMovesMixin:
+    """The moves of customer shipments on each side of their warehouse's
+    location (output for a shipment, input for a return) computed for the
+    whole list at once: every step of a shipment reads them for the list,
+    and stock computes them shipment by shipment"""
+    __slots__ = ()
+    _warehouse_location = None
+    _warehouse_move_fields = ()
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        # Every step of a shipment reads them for the whole list of
-        # shipments; stock computes them shipment by shipment
-        cls.outgoing_moves.getter = 'get_warehouse_moves'
-        cls.inventory_moves.getter = 'get_warehouse_moves'
+        for name in cls._warehouse_move_fields:
+            getattr(cls, name).getter = 'get_warehouse_moves'
+
+    @classmethod
+    def _is_warehouse_move(
+            cls, name, location, storage, from_location, to_location):
+        "Tell whether the move belongs to the field name, as stock does"
+        raise NotImplementedError
 
     @classmethod
     def get_warehouse_moves(cls, shipments, names):
-        """Return the outgoing and inventory moves as stock does (the moves
-        from the output location, or all when output is storage; the moves
-        to the output location), in the order of their field"""
+        "Return the moves of names, in the order of their field"
         pool = Pool()
         Move = pool.get('stock.move')
         shipment = cls.__table__()
@@ -150,21 +158,21 @@ class ShipmentOut(metaclass=PoolMeta):
         for sub in grouped_slice([s.id for s in shipments]):
             sub = list(sub)
             cursor.execute(*shipment.select(shipment.id,
-                    shipment.warehouse_output, shipment.warehouse_storage,
+                    getattr(shipment, cls._warehouse_location),
+                    shipment.warehouse_storage,
                     where=reduce_ids(shipment.id, sub)))
-            locations.update((i, (o, s)) for i, o, s in cursor)
+            locations.update((i, (l, s)) for i, l, s in cursor)
             cursor.execute(*move.select(move.id, move.shipment,
                     move.from_location, move.to_location,
                     where=move.shipment.in_(
-                        ['%s,%s' % (cls.__name__, i) for i in sub])))
+                        ['%s,%s' % (cls.__name__, i) for i in sub]),
+                    order_by=[move.id.asc]))
             for id_, reference, from_location, to_location in cursor:
                 shipment_id = int(reference.split(',')[1])
-                output, storage = locations[shipment_id]
-                if 'outgoing_moves' in ids and (
-                        output == storage or from_location == output):
-                    ids['outgoing_moves'][shipment_id].append(id_)
-                if 'inventory_moves' in ids and to_location == output:
-                    ids['inventory_moves'][shipment_id].append(id_)
+                for name in names:
+                    if cls._is_warehouse_move(name, *locations[shipment_id],
+                            from_location, to_location):
+                        ids[name][shipment_id].append(id_)
         # One list of records: their products are read at once to sort.
         # Most platform orders have one line: a single move is not sorted
         # (the sort reads the product's name).
@@ -179,6 +187,21 @@ class ShipmentOut(metaclass=PoolMeta):
                     [moves[i] for i in move_ids], getattr(cls, name).order)]
         return {n: {s.id: ordered(n, ids[n][s.id]) for s in shipments}
             for n in names}
+
+
+class ShipmentOut(WarehouseMovesMixin, metaclass=PoolMeta):
+    __name__ = 'stock.shipment.out'
+    _warehouse_location = 'warehouse_output'
+    _warehouse_move_fields = ('outgoing_moves', 'inventory_moves')
+
+    @classmethod
+    def _is_warehouse_move(
+            cls, name, output, storage, from_location, to_location):
+        if name == 'outgoing_moves':
+            return output == storage or from_location == output
+        elif name == 'inventory_moves':
+            return to_location == output
+        return False
 
     @classmethod
     def assign(cls, shipments):
@@ -219,3 +242,18 @@ class ShipmentOut(metaclass=PoolMeta):
         Sale._write_stock_short(short, True)
         Sale._write_stock_short(
             [s for s in Sale.browse(list(sales)) if s not in short], False)
+
+
+class ShipmentOutReturn(WarehouseMovesMixin, metaclass=PoolMeta):
+    __name__ = 'stock.shipment.out.return'
+    _warehouse_location = 'warehouse_input'
+    _warehouse_move_fields = ('incoming_moves', 'inventory_moves')
+
+    @classmethod
+    def _is_warehouse_move(
+            cls, name, input_, storage, from_location, to_location):
+        if name == 'incoming_moves':
+            return input_ == storage or to_location == input_
+        elif name == 'inventory_moves':
+            return from_location == input_
+        return False

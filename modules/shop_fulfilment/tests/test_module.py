@@ -193,6 +193,71 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                     'get_warehouse_moves', msg=name)
 
     @with_transaction()
+    def test_return_shipment_warehouse_moves(self):
+        "The moves of customer returns computed in bulk are stock's own"
+        pool = Pool()
+        Return = pool.get('stock.shipment.out.return')
+        Move = pool.get('stock.move')
+        Location = pool.get('stock.location')
+        Party = pool.get('party.party')
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        Uom = pool.get('product.uom')
+        company = create_company()
+        with set_company(company):
+            unit, = Uom.search([('name', '=', 'Unit')])
+            products = []
+            for name in ['Teapot', 'Cup', 'Tray']:
+                template = Template(name=name, type='goods',
+                    default_uom=unit, list_price=Decimal(10),
+                    products=[Product()])
+                template.save()
+                products.append(template.products[0])
+            warehouse, = Location.search([('type', '=', 'warehouse')])
+            customer, = Location.search([('type', '=', 'customer')])
+            party = Party(name="Buyer")
+            party.save()
+            returns = []
+            several = [(products[2], 1), (products[0], 2), (products[1], 3),
+                (products[0], 1)]
+            # The second is received straight into the storage, the third
+            # has a single move (not sorted)
+            for input_, lines in [
+                    (warehouse.input_location, several),
+                    (warehouse.storage_location, several),
+                    (warehouse.input_location, [(products[1], 5)])]:
+                return_ = Return(customer=party, warehouse=warehouse,
+                    company=company)
+                return_.on_change_warehouse()
+                return_.warehouse_input = input_
+                return_.moves = [Move(product=p, unit=unit, quantity=q,
+                        from_location=customer, to_location=input_,
+                        company=company, unit_price=Decimal(10),
+                        currency=company.currency)
+                    for p, q in lines]
+                returns.append(return_)
+            Return.save(returns)
+            # Moves without origin: a warning otherwise
+            with Transaction().set_context(_skip_warnings=True):
+                Return.receive(returns)
+
+            names = ['incoming_moves', 'inventory_moves']
+            bulk = Return.get_warehouse_moves(Return.browse(returns), names)
+            for return_ in Return.browse(returns):
+                for name in names:
+                    method = getattr(Return, 'get_' + name)
+                    self.assertEqual(bulk[name][return_.id],
+                        method(return_, name), msg=name)
+            self.assertEqual(len(bulk['incoming_moves'][returns[0].id]), 4)
+            self.assertEqual(len(bulk['inventory_moves'][returns[0].id]), 4)
+            self.assertEqual(len(bulk['incoming_moves'][returns[1].id]), 4)
+            self.assertEqual(len(bulk['inventory_moves'][returns[1].id]), 0)
+            self.assertEqual(len(bulk['inventory_moves'][returns[2].id]), 1)
+            for name in names:
+                self.assertEqual(getattr(Return, name).getter,
+                    'get_warehouse_moves', msg=name)
+
+    @with_transaction()
     def test_multivalue_cache(self):
         "The configuration values kept are read again when they change"
         pool = Pool()
