@@ -16,8 +16,8 @@ class Move(metaclass=PoolMeta):
         # Moves read from their lines (a statement's, an order's) share the
         # list of ids of the lines' read, one entry per line: every
         # attribute of a move not in its cache walks that list, tens of
-        # thousands long, and numbering a move (a strict sequence, written)
-        # empties the caches before the next move.  Browsed again, the list
-        # holds each move once.  The post numbers are taken in bulk.
+        # thousands long.  Browsed again, the list holds each move once.
+        # The post numbers are taken in bulk (sequence.py): each number
+        # written emptied the caches before the next move.
         with numbering():
             super().post(cls.browse(moves))

@@ -35,8 +35,7 @@ class Approval(metaclass=PoolMeta):
         # Creating computes the taxes
         Invoice.save(credit_notes)
         # As the finance review: no report rendered, payments linked here;
-        # in small chunks: every number a credit note takes empties the
-        # transaction's cache, which a long list reads again
+        # in small chunks, as the finance review posts its invoices
         with Transaction().set_context({FINANCE_REVIEW: True}):
             for chunk in grouped_slice(credit_notes, FINANCE_CHUNK):
                 Invoice.post(Invoice.browse(chunk))
@@ -134,7 +133,7 @@ class Approval(metaclass=PoolMeta):
         payments = Payment.browse(payments)
         Payment.succeed(payments)
         payments = Payment.browse(payments)
-        # Numbered as the credit notes are: in small chunks
+        # Posted as the credit notes are: in small chunks
         for chunk in grouped_slice([p.clearing_move for p in payments
                     if p.clearing_move
                     and p.clearing_move.state != 'posted'], FINANCE_CHUNK):
