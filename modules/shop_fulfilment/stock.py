@@ -129,7 +129,10 @@ class WarehouseMovesMixin:
     """The moves of customer shipments on each side of their warehouse's
     location (output for a shipment, input for a return) computed for the
     whole list at once: every step of a shipment reads them for the list,
-    and stock computes them shipment by shipment"""
+    and stock computes them shipment by shipment.  The class names the
+    location and the fields, and tells with `_is_warehouse_move(name,
+    location, storage, from_location, to_location)` which moves belong to
+    which field, as stock's getters do."""
     __slots__ = ()
     _warehouse_location = None
     _warehouse_move_fields = ()
@@ -139,12 +142,6 @@ class WarehouseMovesMixin:
         super().__setup__()
         for name in cls._warehouse_move_fields:
             getattr(cls, name).getter = 'get_warehouse_moves'
-
-    @classmethod
-    def _is_warehouse_move(
-            cls, name, location, storage, from_location, to_location):
-        "Tell whether the move belongs to the field name, as stock does"
-        raise NotImplementedError
 
     @classmethod
     def get_warehouse_moves(cls, shipments, names):

@@ -127,32 +127,54 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                 self.assertFalse(
                     validated & Model._bookkeeping_fields, msg=name)
 
-    @with_transaction()
-    def test_shipment_warehouse_moves(self):
-        "The moves of customer shipments computed in bulk are stock's own"
+    def _warehouse_moves_setup(self):
+        """Return the goods, their unit, the warehouse, the customer
+        location and a party, for shipments of several moves"""
         pool = Pool()
-        Shipment = pool.get('stock.shipment.out')
-        Move = pool.get('stock.move')
         Location = pool.get('stock.location')
         Party = pool.get('party.party')
         Address = pool.get('party.address')
         Template = pool.get('product.template')
         Product = pool.get('product.product')
         Uom = pool.get('product.uom')
+        unit, = Uom.search([('name', '=', 'Unit')])
+        products = []
+        for name in ['Teapot', 'Cup', 'Tray']:
+            template = Template(name=name, type='goods',
+                default_uom=unit, list_price=Decimal(10),
+                products=[Product()])
+            template.save()
+            products.append(template.products[0])
+        warehouse, = Location.search([('type', '=', 'warehouse')])
+        customer, = Location.search([('type', '=', 'customer')])
+        party = Party(name="Buyer", addresses=[Address()])
+        party.save()
+        return products, unit, warehouse, customer, party
+
+    def _assert_warehouse_moves(self, Shipment, shipments, names):
+        "The moves computed in bulk are those of stock's own getters"
+        bulk = Shipment.get_warehouse_moves(Shipment.browse(shipments), names)
+        for shipment in Shipment.browse(shipments):
+            for name in names:
+                method = getattr(Shipment, 'get_' + name)
+                self.assertEqual(bulk[name][shipment.id],
+                    method(shipment, name), msg=name)
+        # And it is the one the fields use
+        for name in names:
+            self.assertEqual(getattr(Shipment, name).getter,
+                'get_warehouse_moves', msg=name)
+        return bulk
+
+    @with_transaction()
+    def test_shipment_warehouse_moves(self):
+        "The moves of customer shipments computed in bulk are stock's own"
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.out')
+        Move = pool.get('stock.move')
         company = create_company()
         with set_company(company):
-            unit, = Uom.search([('name', '=', 'Unit')])
-            products = []
-            for name in ['Teapot', 'Cup', 'Tray']:
-                template = Template(name=name, type='goods',
-                    default_uom=unit, list_price=Decimal(10),
-                    products=[Product()])
-                template.save()
-                products.append(template.products[0])
-            warehouse, = Location.search([('type', '=', 'warehouse')])
-            customer, = Location.search([('type', '=', 'customer')])
-            party = Party(name="Buyer", addresses=[Address()])
-            party.save()
+            products, unit, warehouse, customer, party = (
+                self._warehouse_moves_setup())
             shipments = []
             several = [(products[2], 1), (products[0], 2), (products[1], 3),
                 (products[0], 1)]
@@ -175,22 +197,12 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
             Shipment.save(shipments)
             Shipment.wait(shipments)
 
-            names = ['inventory_moves', 'outgoing_moves']
-            bulk = Shipment.get_warehouse_moves(
-                Shipment.browse(shipments), names)
-            for shipment in Shipment.browse(shipments):
-                for name in names:
-                    method = getattr(Shipment, 'get_' + name)
-                    self.assertEqual(bulk[name][shipment.id],
-                        method(shipment, name), msg=name)
+            bulk = self._assert_warehouse_moves(
+                Shipment, shipments, ['inventory_moves', 'outgoing_moves'])
             self.assertEqual(len(bulk['inventory_moves'][shipments[0].id]), 4)
             self.assertEqual(len(bulk['outgoing_moves'][shipments[1].id]), 4)
             self.assertEqual(len(bulk['inventory_moves'][shipments[2].id]), 1)
             self.assertEqual(len(bulk['outgoing_moves'][shipments[2].id]), 1)
-            # And it is the one the fields use
-            for name in names:
-                self.assertEqual(getattr(Shipment, name).getter,
-                    'get_warehouse_moves', msg=name)
 
     @with_transaction()
     def test_return_shipment_warehouse_moves(self):
@@ -198,25 +210,10 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
         pool = Pool()
         Return = pool.get('stock.shipment.out.return')
         Move = pool.get('stock.move')
-        Location = pool.get('stock.location')
-        Party = pool.get('party.party')
-        Template = pool.get('product.template')
-        Product = pool.get('product.product')
-        Uom = pool.get('product.uom')
         company = create_company()
         with set_company(company):
-            unit, = Uom.search([('name', '=', 'Unit')])
-            products = []
-            for name in ['Teapot', 'Cup', 'Tray']:
-                template = Template(name=name, type='goods',
-                    default_uom=unit, list_price=Decimal(10),
-                    products=[Product()])
-                template.save()
-                products.append(template.products[0])
-            warehouse, = Location.search([('type', '=', 'warehouse')])
-            customer, = Location.search([('type', '=', 'customer')])
-            party = Party(name="Buyer")
-            party.save()
+            products, unit, warehouse, customer, party = (
+                self._warehouse_moves_setup())
             returns = []
             several = [(products[2], 1), (products[0], 2), (products[1], 3),
                 (products[0], 1)]
@@ -241,21 +238,13 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
             with Transaction().set_context(_skip_warnings=True):
                 Return.receive(returns)
 
-            names = ['incoming_moves', 'inventory_moves']
-            bulk = Return.get_warehouse_moves(Return.browse(returns), names)
-            for return_ in Return.browse(returns):
-                for name in names:
-                    method = getattr(Return, 'get_' + name)
-                    self.assertEqual(bulk[name][return_.id],
-                        method(return_, name), msg=name)
+            bulk = self._assert_warehouse_moves(
+                Return, returns, ['incoming_moves', 'inventory_moves'])
             self.assertEqual(len(bulk['incoming_moves'][returns[0].id]), 4)
             self.assertEqual(len(bulk['inventory_moves'][returns[0].id]), 4)
             self.assertEqual(len(bulk['incoming_moves'][returns[1].id]), 4)
             self.assertEqual(len(bulk['inventory_moves'][returns[1].id]), 0)
             self.assertEqual(len(bulk['inventory_moves'][returns[2].id]), 1)
-            for name in names:
-                self.assertEqual(getattr(Return, name).getter,
-                    'get_warehouse_moves', msg=name)
 
     @with_transaction()
     def test_multivalue_cache(self):
