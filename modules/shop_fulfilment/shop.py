@@ -7,6 +7,7 @@ from collections import Counter
 
 from sql import Select
 
+from trytond import backend
 from trytond.config import config
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
@@ -208,6 +209,16 @@ class Shop(metaclass=PoolMeta):
         locked, = cursor.fetchone()
         if not locked:
             raise ShopFetchBusy(gettext(message, shop=self.rec_name))
+        if backend.name == 'postgresql':
+            # A fetch that committed after this transaction's snapshot was
+            # taken released the lock, and updated the shop's row: fail now
+            # with a serialization error, which trytond retries, rather
+            # than create its trades again (a unique violation, not
+            # retried).  NO KEY UPDATE does not wait for the key share of
+            # the workers creating the shop's sales.
+            table = self.__table__()
+            cursor.execute('SELECT id FROM "%s" WHERE id = %%s '
+                'FOR NO KEY UPDATE' % table._name, (self.id,))
 
     def fetch_orders(self):
         "Fetch from the shop's source; return the counts of what happened"
