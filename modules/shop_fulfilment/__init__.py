@@ -114,6 +114,7 @@ def register():
         shipping_exception.ShipmentOut,
         shipping_exception.ShipmentOutReturn,
         stock.ShipmentOutReturn,
+        stock.Move,
         shipping_exception.Sale,
         account.Move,
         reconciliation.Reconciliation,

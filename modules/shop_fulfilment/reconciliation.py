@@ -60,9 +60,10 @@ class MoveLine(BookkeepingValidationMixin, metaclass=PoolMeta):
 
 class Payment(BookkeepingValidationMixin, metaclass=PoolMeta):
     __name__ = 'account.payment'
-    # Set once the clearing lines are reconciled, by a queued task that
-    # would validate again each payment's line, account and origin
-    _bookkeeping_fields = frozenset({'clearing_reconciled'})
+    # Set once the payment succeeded (the clearing move) and once its
+    # clearing lines are reconciled (by a queued task): each write would
+    # validate again each payment's line, account and origin
+    _bookkeeping_fields = frozenset({'clearing_move', 'clearing_reconciled'})
 
     @classmethod
     def update_reconciled(cls, payments):

@@ -1,7 +1,8 @@
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 """Short stock (缺货) on platform orders; the moves of the customer
-shipments and returns computed in bulk"""
+shipments and returns computed in bulk; their cost shared out on the moves
+without validating the moves again"""
 import datetime as dt
 from collections import defaultdict
 
@@ -11,6 +12,8 @@ from trytond.model import dualmethod, fields, sort
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
+
+from .validation import BookkeepingValidationMixin
 
 
 class Sale(metaclass=PoolMeta):
@@ -254,3 +257,11 @@ class ShipmentOutReturn(WarehouseMovesMixin, metaclass=PoolMeta):
         elif name == 'inventory_moves':
             return from_location == input_
         return False
+
+
+class Move(BookkeepingValidationMixin, metaclass=PoolMeta):
+    __name__ = 'stock.move'
+    # The cost of a shipment is shared out on its moves when it is done
+    # (stock_shipment_cost), customer returns included: each write
+    # validated again every move's product, unit, locations and origin
+    _bookkeeping_fields = frozenset({'shipment_out_cost_price'})

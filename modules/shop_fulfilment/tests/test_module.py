@@ -84,14 +84,16 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
 
     @with_transaction()
     def test_bookkeeping_validation(self):
-        """The move lines, payments and sales are not validated again on
-        reconciling and on the writes of their states: what their
-        validation depends on is not computed from what these write"""
+        """The move lines, payments, sales, invoices and stock moves are
+        not validated again on the writes of their bookkeeping (reconciling,
+        states, amounts' caches, shipment costs): what their validation
+        depends on is not computed from what these write"""
         pool = Pool()
         MoveLine = pool.get('account.move.line')
         Payment = pool.get('account.payment')
         Sale = pool.get('sale.sale')
         Invoice = pool.get('account.invoice')
+        Move = pool.get('stock.move')
         # Computed from the move, the account, the amounts and the
         # journal; a module adding to these must be checked before it is
         # added here
@@ -103,6 +105,8 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
                 (Payment, {'currency', 'process_method'}),
                 (Sale, {'available_carriers', 'total_amount'}),
                 (Invoice, {'company_party', 'total_amount'}),
+                (Move, {'cost_price_required', 'invoice_types',
+                        'product_uom_category', 'unit_price_required'}),
                 ]:
             function_fields = {n for n, f in Model._fields.items()
                 if isinstance(f, fields.Function)}
@@ -114,8 +118,10 @@ class ShopFulfilmentTestCase(ListViewMixin, ModuleTestCase):
             self.assertLessEqual(depends, known, msg=Model.__name__)
             for name in depends:
                 field = Model._fields[name]
+                # What its getter reads, when it is an on_change_with
+                computed_from = field.depends | (field.on_change_with or set())
                 self.assertFalse(
-                    field.depends & (Model._bookkeeping_fields
+                    computed_from & (Model._bookkeeping_fields
                         | {'reconciliations_delegated', 'clearing_lines'}),
                     msg=name)
             for name in Model._bookkeeping_fields:
