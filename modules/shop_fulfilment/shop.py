@@ -215,10 +215,10 @@ class Shop(metaclass=PoolMeta):
             # with a serialization error, which trytond retries, rather
             # than create its trades again (a unique violation, not
             # retried).  NO KEY UPDATE does not wait for the key share of
-            # the workers creating the shop's sales.
-            table = self.__table__()
+            # the workers creating the shop's sales (python-sql's For has
+            # no NO KEY UPDATE).
             cursor.execute('SELECT id FROM "%s" WHERE id = %%s '
-                'FOR NO KEY UPDATE' % table._name, (self.id,))
+                'FOR NO KEY UPDATE' % self._table, (self.id,))
 
     def fetch_orders(self):
         "Fetch from the shop's source; return the counts of what happened"
