@@ -1,6 +1,7 @@
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""Two processes importing the same relay rows at the same moment
+"""Two processes importing the same relay rows at the same moment, and two
+transactions making moves or posting invoices at the same moment
 
 Runs only on PostgreSQL (TRYTOND_DATABASE_URI=postgresql://...):
 
@@ -534,3 +535,98 @@ def test_concurrent_import(tmp_path):
     finally:
         drop_db()
         _drop_database(relay_db)
+
+
+def test_journal_period_of_concurrent_moves():
+    """Two transactions make moves at the same moment in a journal and
+    period without a journal period (the first orders of a month reviewed
+    by two workers): account would create it in the first one, the table
+    locked until its commit, and the second would fail on that lock.  It is
+    created and committed at once in a transaction of its own: neither
+    restarts, both commit, one journal period."""
+    from trytond.modules.company.tests.tools import (
+        create_company, get_company)
+    from trytond.modules.shop_fulfilment.tests import tools
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME, drop_db
+    from trytond.tests.tools import activate_modules
+    from trytond.transaction import Transaction
+
+    drop_db()
+    try:
+        activate_modules('shop_fulfilment')
+        create_company(currency=tools.get_cny())
+        company = get_company()
+        accounts, _ = tools.setup_accounting(company)
+        context = {'company': company.id}
+        pool = Pool(DB_NAME)
+
+        def make_move(amount):
+            Move = pool.get('account.move')
+            Line = pool.get('account.move.line')
+            Journal = pool.get('account.journal')
+            journal, = Journal.search([('code', '=', 'REV')])
+            move = Move(journal=journal, date=dt.date.today(), lines=[
+                    Line(account=accounts['revenue'].id, credit=amount),
+                    Line(account=accounts['expense'].id, debit=amount)])
+            move.save()
+            return move.period.id, journal.id
+
+        def journal_periods():
+            return _query(DB_NAME, 'SELECT journal, period '
+                'FROM account_journal_period')
+
+        assert journal_periods() == []
+        with Transaction().start(DB_NAME, 0, context=context) as first:
+            period, journal = make_move(Decimal('10'))
+            # Committed already: another connection sees it
+            assert journal_periods() == [(journal, period)]
+            with Transaction(new=True).start(
+                    DB_NAME, 0, context=context) as second:
+                make_move(Decimal('20'))
+                second.commit()
+            first.commit()
+        assert journal_periods() == [(journal, period)]
+        assert _query(DB_NAME, 'SELECT COUNT(*) FROM account_move') == [(2,)]
+    finally:
+        drop_db()
+
+
+def test_posting_turn():
+    """One transaction at a time posts invoices (their strict sequence is
+    locked from the first number to the commit): the posting of a finance
+    review that finds the turn taken queues itself again a second later
+    instead of failing on the sequence's lock (with queue workers)"""
+    from trytond.config import config
+    from trytond.modules.shop_fulfilment.sequence import posting_turn
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME, drop_db
+    from trytond.tests.tools import activate_modules
+    from trytond.transaction import Transaction
+
+    drop_db()
+    try:
+        activate_modules('shop_fulfilment')
+        pool = Pool(DB_NAME)
+        with Transaction().start(DB_NAME, 0) as first:
+            assert posting_turn()
+            with Transaction(new=True).start(DB_NAME, 0) as second:
+                Sale = pool.get('sale.sale')
+                Queue = pool.get('ir.queue')
+                assert not posting_turn()
+                before = dt.datetime.now()
+                config.set('queue', 'worker', 'True')
+                try:
+                    Sale.post_finance_invoices(Sale.browse([42]))
+                finally:
+                    config.set('queue', 'worker', 'False')
+                task, = Queue.search([])
+                assert task.data['method'] == 'post_finance_invoices'
+                assert list(task.data['instances']) == [42]
+                assert task.scheduled_at >= before + dt.timedelta(seconds=1)
+                second.rollback()
+            first.rollback()
+        with Transaction().start(DB_NAME, 0):
+            assert posting_turn()
+    finally:
+        drop_db()

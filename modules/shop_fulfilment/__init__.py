@@ -117,6 +117,7 @@ def register():
         stock.Move,
         shipping_exception.Sale,
         account.Move,
+        account.MoveLine,
         reconciliation.Reconciliation,
         reconciliation.MoveLine,
         reconciliation.Payment,

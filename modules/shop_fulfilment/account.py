@@ -1,10 +1,18 @@
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+import weakref
+
+from trytond import backend
 from trytond.model import ModelView
 from trytond.model.descriptors import dualmethod
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction, without_check_access
 
 from .sequence import numbering
+
+# {transaction: {(journal id, period id)}} of the journal periods created
+# for a transaction in one of their own
+_journal_periods = weakref.WeakKeyDictionary()
 
 
 class Move(metaclass=PoolMeta):
@@ -21,3 +29,43 @@ class Move(metaclass=PoolMeta):
         # written emptied the caches before the next move.
         with numbering():
             super().post(cls.browse(moves))
+
+
+class MoveLine(metaclass=PoolMeta):
+    __name__ = 'account.move.line'
+
+    @classmethod
+    def check_journal_period_modify(cls, period, journal):
+        # account creates the missing journal period of a move in the
+        # transaction of the move, the whole table locked until its commit:
+        # meanwhile every other transaction making moves in a journal and
+        # period without one fails on that lock (the workers reviewing side
+        # by side on the first orders of a month; their tasks queued again
+        # seconds later).  On PostgreSQL it is created and committed at once
+        # in a transaction of its own; an open journal period is what the
+        # move's would have created.
+        if backend.name != 'postgresql':
+            return super().check_journal_period_modify(period, journal)
+        created = _journal_periods.setdefault(Transaction(), set())
+        if (journal.id, period.id) in created:
+            return
+        JournalPeriod = Pool().get('account.journal.period')
+        if JournalPeriod.search([
+                    ('journal', '=', journal.id),
+                    ('period', '=', period.id),
+                    ], limit=1):
+            return super().check_journal_period_modify(period, journal)
+        with Transaction().new_transaction(
+                _lock_tables=[JournalPeriod._table]) as transaction, \
+                without_check_access():
+            # Created meanwhile by another transaction, seen now
+            if not JournalPeriod.search([
+                        ('journal', '=', journal.id),
+                        ('period', '=', period.id),
+                        ], limit=1):
+                JournalPeriod.create([{
+                            'journal': journal.id,
+                            'period': period.id,
+                            }])
+            transaction.commit()
+        created.add((journal.id, period.id))

@@ -5,6 +5,7 @@ order, which becomes the retail sale (零售单) already paid"""
 import datetime as dt
 from collections import defaultdict
 
+from trytond.config import config
 from trytond.model import ModelView, dualmethod, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -12,12 +13,15 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .review import FINANCE_REVIEW, raise_first
-from .sequence import numbering
+from .sequence import numbering, posting_turn
 from .validation import BookkeepingValidationMixin
 
 # The processing already done by the finance review, not to repeat
 SKIP_PROCESS = '_shop_skip_process'
 FINANCE_CHUNK = 25
+# When another transaction is posting invoices, the posting of the finance
+# review comes back after this
+POSTING_AGAIN = dt.timedelta(seconds=1)
 
 
 
@@ -129,6 +133,15 @@ class Sale(BookkeepingValidationMixin, metaclass=PoolMeta):
         review; what is posted already is left as it is)"""
         pool = Pool()
         Payment = pool.get('account.payment')
+        if (config.getboolean('queue', 'worker', default=False)
+                and not posting_turn()):
+            # The invoices' strict sequence is taken: rather than fail on
+            # its lock (and be queued again later and later), come back.
+            # (Without workers the task would run again at once, again and
+            # again: there it meets the lock as before, retried by trytond.)
+            with Transaction().set_context(queue_scheduled_at=POSTING_AGAIN):
+                cls.__queue__.post_finance_invoices(sales)
+            return
         sales = [s for s in sales if s.review_state == 'done']
         # Their states are updated once paid: lock them before any work
         # (trytond restarts the transaction to take a lock)

@@ -9,12 +9,27 @@ posting thousands of invoices or moves reads them again after each number.
 The first number locks the sequence until the commit: no other transaction
 can take one meanwhile.  Within ``numbering()``, the next number of each
 sequence is kept in memory after the first one and written once when the
-block ends, the same numbers in the same order, without gaps."""
+block ends, the same numbers in the same order, without gaps.
+
+The lock of a strict sequence is taken at the start of a transaction,
+without waiting (trytond restarts the transaction to take it): a second
+transaction asking for it while the first one holds it fails at once,
+and a queue worker runs its task again a few times, then gives up and
+queues it again seconds later, longer after each failure.  The tasks
+posting invoices take ``posting_turn()`` first and, when another
+transaction has it, come back a second later."""
+import hashlib
 import weakref
 from contextlib import contextmanager
 
+from sql import Select
+
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
+
+POSTING_LOCK = int.from_bytes(hashlib.blake2b(
+        b'shop_fulfilment:account.invoice.posting', digest_size=8).digest(),
+    'big', signed=True)
 
 # {transaction: {sequence id: next number}} of the open numbering blocks
 _next_numbers = weakref.WeakKeyDictionary()
@@ -35,6 +50,17 @@ def numbering():
             Pool().get('ir.sequence.strict').write_next_numbers(next_numbers)
     finally:
         del _next_numbers[transaction]
+
+
+def posting_turn():
+    """Take the turn of posting invoices for the transaction; return False
+    when another transaction has it (always True on SQLite, which runs one
+    writer at a time)"""
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
+    cursor.execute(*Select([transaction.database.lock_id(POSTING_LOCK)]))
+    taken, = cursor.fetchone()
+    return bool(taken)
 
 
 class SequenceStrict(metaclass=PoolMeta):

@@ -304,7 +304,9 @@ class Statement(metaclass=PoolMeta):
     def _alipay_journal_periods(self):
         """Make sure the journal periods of the moves exist before anything
         is computed: creating one locks the table, and trytond then restarts
-        the whole transaction, which would do the validation twice."""
+        the whole transaction, which would do the validation twice (on
+        SQLite: on PostgreSQL it is created in a transaction of its own,
+        see account.py)."""
         pool = Pool()
         Line = pool.get('account.statement.line')
         MoveLine = pool.get('account.move.line')
