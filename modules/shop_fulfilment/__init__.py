@@ -50,6 +50,7 @@ def register():
         review.Shop,
         review.Sale,
         review.RejectStart,
+        finance.Queue,
         finance.Shop,
         finance.Sale,
         finance.Invoice,

@@ -25,6 +25,24 @@ POSTING_AGAIN = dt.timedelta(seconds=1)
 
 
 
+class Queue(metaclass=PoolMeta):
+    __name__ = 'ir.queue'
+
+    @classmethod
+    def push(cls, name, data, scheduled_at=None, expected_at=None):
+        # sale and sale_payment queue the processing of the sales whose
+        # invoices, payments and shipments the finance review makes; it
+        # processes them itself and queues that processing with SKIP_PROCESS
+        # in the context, where Sale.process does nothing: hundreds of tasks
+        # that a worker would take, one at a time, to do nothing
+        if (data.get('model') == 'sale.sale'
+                and data.get('method') == 'process'
+                and (data.get('context') or {}).get(SKIP_PROCESS)):
+            return None
+        return super().push(
+            name, data, scheduled_at=scheduled_at, expected_at=expected_at)
+
+
 class Shop(metaclass=PoolMeta):
     __name__ = 'web.shop'
 
