@@ -13,23 +13,16 @@ block ends, the same numbers in the same order, without gaps.
 
 The lock of a strict sequence is taken at the start of a transaction,
 without waiting (trytond restarts the transaction to take it): a second
-transaction asking for it while the first one holds it fails at once,
-and a queue worker runs its task again a few times, then gives up and
-queues it again seconds later, longer after each failure.  The tasks
-posting invoices take ``posting_turn()`` first and, when another
-transaction has it, come back a second later."""
-import hashlib
+transaction asking for it while the first one holds it fails at once (see
+locking.py).  The tasks posting invoices take ``posting_turn()`` first
+and, when another transaction has it, come back a second later."""
 import weakref
 from contextlib import contextmanager
-
-from sql import Select
 
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
-POSTING_LOCK = int.from_bytes(hashlib.blake2b(
-        b'shop_fulfilment:account.invoice.posting', digest_size=8).digest(),
-    'big', signed=True)
+from .locking import take_turn
 
 # {transaction: {sequence id: next number}} of the open numbering blocks
 _next_numbers = weakref.WeakKeyDictionary()
@@ -54,13 +47,10 @@ def numbering():
 
 def posting_turn():
     """Take the turn of posting invoices for the transaction; return False
-    when another transaction has it (always True on SQLite, which runs one
-    writer at a time)"""
-    transaction = Transaction()
-    cursor = transaction.connection.cursor()
-    cursor.execute(*Select([transaction.database.lock_id(POSTING_LOCK)]))
-    taken, = cursor.fetchone()
-    return bool(taken)
+    when another transaction has it"""
+    # Not waiting for it: the posting's transaction restarts to take the
+    # sequence's lock, which ends the turn it waited for
+    return take_turn('account.invoice.posting')
 
 
 class SequenceStrict(metaclass=PoolMeta):

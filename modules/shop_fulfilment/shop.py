@@ -1,7 +1,6 @@
 # This file is part of shop_fulfilment.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import datetime as dt
-import hashlib
 import logging
 from collections import Counter
 
@@ -17,6 +16,7 @@ from trytond.transaction import Transaction
 
 from . import taobao
 from .exceptions import ShopFetchBusy
+from .locking import lock_key
 from .trade import summary
 
 PLATFORMS = {'taobao', 'tmall'}
@@ -30,9 +30,7 @@ logger = logging.getLogger(__name__)
 
 def fetch_lock_id(shop_id, kind='orders'):
     "The id of the advisory lock of the fetches of kind of the shop"
-    key = ('shop_fulfilment:web.shop.fetch,%d,%s' % (shop_id, kind)).encode()
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(),
-        'big', signed=True)
+    return lock_key('web.shop.fetch,%d,%s' % (shop_id, kind))
 
 
 _PLATFORM = Eval('type').in_(list(PLATFORMS))
