@@ -594,11 +594,14 @@ def test_journal_period_of_concurrent_moves():
 
 def test_posting_turn():
     """One transaction at a time posts invoices (their strict sequence is
-    locked from the first number to the commit): the posting of a finance
-    review that finds the turn taken queues itself again a second later
-    instead of failing on the sequence's lock (with queue workers)"""
+    locked from the first number to the commit): a worker's task posting the
+    invoices of a finance review that finds the turn taken queues itself
+    again a second later instead of failing on the sequence's lock"""
     from trytond.config import config
+    from trytond.modules.company.tests.tools import (
+        create_company, get_company)
     from trytond.modules.shop_fulfilment.sequence import posting_turn
+    from trytond.modules.shop_fulfilment.tests import tools
     from trytond.pool import Pool
     from trytond.tests.test_tryton import DB_NAME, drop_db
     from trytond.tests.tools import activate_modules
@@ -607,23 +610,40 @@ def test_posting_turn():
     drop_db()
     try:
         activate_modules('shop_fulfilment')
+        create_company(currency=tools.get_cny())
+        company = get_company()
         pool = Pool(DB_NAME)
-        with Transaction().start(DB_NAME, 0) as first:
+        context = {'company': company.id}
+        with Transaction().start(DB_NAME, 0, context=context) as first:
             assert posting_turn()
-            with Transaction(new=True).start(DB_NAME, 0) as second:
+            with Transaction(new=True).start(
+                    DB_NAME, 0, context=context) as second:
                 Sale = pool.get('sale.sale')
                 Queue = pool.get('ir.queue')
+                Party = pool.get('party.party')
+                party = Party(name="买家", addresses=[{}])
+                party.save()
+                sale = Sale(party=party)
+                sale.on_change_party()
+                sale.save()
                 assert not posting_turn()
                 before = dt.datetime.now()
+                # Run by a worker
+                task = Queue(Queue.push('default', {
+                            'model': 'sale.sale',
+                            'method': 'post_finance_invoices',
+                            'user': 0, 'context': context,
+                            'instances': [sale.id], 'args': [], 'kwargs': {},
+                            }))
                 config.set('queue', 'worker', 'True')
                 try:
-                    Sale.post_finance_invoices(Sale.browse([42]))
+                    task.run()
                 finally:
                     config.set('queue', 'worker', 'False')
-                task, = Queue.search([])
-                assert task.data['method'] == 'post_finance_invoices'
-                assert list(task.data['instances']) == [42]
-                assert task.scheduled_at >= before + dt.timedelta(seconds=1)
+                again, = Queue.search([('id', '!=', task.id)])
+                assert again.data['method'] == 'post_finance_invoices'
+                assert list(again.data['instances']) == [sale.id]
+                assert again.scheduled_at >= before + dt.timedelta(seconds=1)
                 second.rollback()
             first.rollback()
         with Transaction().start(DB_NAME, 0):

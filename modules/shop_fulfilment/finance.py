@@ -5,13 +5,13 @@ order, which becomes the retail sale (零售单) already paid"""
 import datetime as dt
 from collections import defaultdict
 
-from trytond.config import config
 from trytond.model import ModelView, dualmethod, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from .queue import running_task
 from .review import FINANCE_REVIEW, raise_first
 from .sequence import numbering, posting_turn
 from .validation import BookkeepingValidationMixin
@@ -151,12 +151,9 @@ class Sale(BookkeepingValidationMixin, metaclass=PoolMeta):
         review; what is posted already is left as it is)"""
         pool = Pool()
         Payment = pool.get('account.payment')
-        if (config.getboolean('queue', 'worker', default=False)
-                and not posting_turn()):
+        if not posting_turn() and running_task():
             # The invoices' strict sequence is taken: rather than fail on
-            # its lock (and be queued again later and later), come back.
-            # (Without workers the task would run again at once, again and
-            # again: there it meets the lock as before, retried by trytond.)
+            # its lock (and be queued again later and later), come back
             with Transaction().set_context(queue_scheduled_at=POSTING_AGAIN):
                 cls.__queue__.post_finance_invoices(sales)
             return

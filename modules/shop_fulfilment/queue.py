@@ -15,6 +15,7 @@ idempotent (they start from the records' states), so a task run again
 does what is left and nothing twice."""
 import datetime as dt
 import logging
+import weakref
 
 from sql import For, Null
 from sql.operators import Concat, Exists
@@ -24,6 +25,17 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 logger = logging.getLogger(__name__)
+
+# The transactions running a queue task
+_running = weakref.WeakSet()
+
+
+def running_task():
+    """Whether the transaction runs a queue task taken by a worker, which
+    may queue itself again for later (without workers, trytond runs the
+    tasks right after the request, again and again)"""
+    return (config.getboolean('queue', 'worker', default=False)
+        and Transaction() in _running)
 
 
 def grace():
@@ -45,7 +57,11 @@ class Queue(metaclass=PoolMeta):
             cursor.execute(*table.select(table.id,
                     where=table.id == self.id,
                     for_=For('UPDATE')))
-        super().run()
+        _running.add(transaction)
+        try:
+            super().run()
+        finally:
+            _running.discard(transaction)
 
     @classmethod
     def requeue_orphans(cls):
