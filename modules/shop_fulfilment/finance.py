@@ -24,7 +24,6 @@ FINANCE_CHUNK = 25
 POSTING_AGAIN = dt.timedelta(seconds=1)
 
 
-
 class Queue(metaclass=PoolMeta):
     __name__ = 'ir.queue'
 

@@ -9,10 +9,10 @@ longer after each failure.  Work that two workers would otherwise do at the
 same time on the same rows (posting invoices from a strict sequence)
 takes a turn first, a PostgreSQL advisory lock held until the end of the
 transaction; a worker's task that finds it taken queues itself again a
-second later (see queue.py's running_task).  Not a turn waited for: the waiting
-transaction's snapshot would be older than the other's commit, and its
-locks would then fail with a serialization error.  SQLite runs one writer
-at a time: the turn is always free there."""
+second later (see queue.py's running_task).  Not a turn waited for: the
+waiting transaction's snapshot would be older than the other's commit,
+and its locks would then fail with a serialization error.  SQLite runs
+one writer at a time: the turn is always free there."""
 import hashlib
 
 from sql import Select
