@@ -537,116 +537,115 @@ def test_concurrent_import(tmp_path):
         _drop_database(relay_db)
 
 
-def test_journal_period_of_concurrent_moves():
+@pytest.fixture
+def company_database():
+    "The modules activated and a company; the database dropped after"
+    from trytond.modules.company.tests.tools import (
+        create_company, get_company)
+    from trytond.modules.shop_fulfilment.tests import tools
+    from trytond.tests.test_tryton import drop_db
+    from trytond.tests.tools import activate_modules
+
+    drop_db()
+    try:
+        activate_modules('shop_fulfilment')
+        create_company(currency=tools.get_cny())
+        yield get_company()
+    finally:
+        drop_db()
+
+
+def test_journal_period_of_concurrent_moves(company_database):
     """Two transactions make moves at the same moment in a journal and
     period without a journal period (the first orders of a month reviewed
     by two workers): account would create it in the first one, the table
     locked until its commit, and the second would fail on that lock.  It is
     created and committed at once in a transaction of its own: neither
     restarts, both commit, one journal period."""
-    from trytond.modules.company.tests.tools import (
-        create_company, get_company)
     from trytond.modules.shop_fulfilment.tests import tools
     from trytond.pool import Pool
-    from trytond.tests.test_tryton import DB_NAME, drop_db
-    from trytond.tests.tools import activate_modules
+    from trytond.tests.test_tryton import DB_NAME
     from trytond.transaction import Transaction
 
-    drop_db()
-    try:
-        activate_modules('shop_fulfilment')
-        create_company(currency=tools.get_cny())
-        company = get_company()
-        accounts, _ = tools.setup_accounting(company)
-        context = {'company': company.id}
-        pool = Pool(DB_NAME)
+    company = company_database
+    accounts, _ = tools.setup_accounting(company)
+    context = {'company': company.id}
+    pool = Pool(DB_NAME)
 
-        def make_move(amount):
-            Move = pool.get('account.move')
-            Line = pool.get('account.move.line')
-            Journal = pool.get('account.journal')
-            journal, = Journal.search([('code', '=', 'REV')])
-            move = Move(journal=journal, date=dt.date.today(), lines=[
-                    Line(account=accounts['revenue'].id, credit=amount),
-                    Line(account=accounts['expense'].id, debit=amount)])
-            move.save()
-            return move.period.id, journal.id
+    def make_move(amount):
+        Move = pool.get('account.move')
+        Line = pool.get('account.move.line')
+        Journal = pool.get('account.journal')
+        journal, = Journal.search([('code', '=', 'REV')])
+        move = Move(journal=journal, date=dt.date.today(), lines=[
+                Line(account=accounts['revenue'].id, credit=amount),
+                Line(account=accounts['expense'].id, debit=amount)])
+        move.save()
+        return move.period.id, journal.id
 
-        def journal_periods():
-            return _query(DB_NAME, 'SELECT journal, period '
-                'FROM account_journal_period')
+    def journal_periods():
+        return _query(DB_NAME, 'SELECT journal, period '
+            'FROM account_journal_period')
 
-        assert journal_periods() == []
-        with Transaction().start(DB_NAME, 0, context=context) as first:
-            period, journal = make_move(Decimal('10'))
-            # Committed already: another connection sees it
-            assert journal_periods() == [(journal, period)]
-            with Transaction(new=True).start(
-                    DB_NAME, 0, context=context) as second:
-                make_move(Decimal('20'))
-                second.commit()
-            first.commit()
+    assert journal_periods() == []
+    with Transaction().start(DB_NAME, 0, context=context) as first:
+        period, journal = make_move(Decimal('10'))
+        # Committed already: another connection sees it
         assert journal_periods() == [(journal, period)]
-        assert _query(DB_NAME, 'SELECT COUNT(*) FROM account_move') == [(2,)]
-    finally:
-        drop_db()
+        with Transaction(new=True).start(
+                DB_NAME, 0, context=context) as second:
+            make_move(Decimal('20'))
+            second.commit()
+        first.commit()
+    assert journal_periods() == [(journal, period)]
+    assert _query(DB_NAME, 'SELECT COUNT(*) FROM account_move') == [(2,)]
 
 
-def test_posting_turn():
+def test_posting_turn(company_database):
     """One transaction at a time posts invoices (their strict sequence is
     locked from the first number to the commit): a worker's task posting the
     invoices of a finance review that finds the turn taken queues itself
     again a second later instead of failing on the sequence's lock"""
     from trytond.config import config
-    from trytond.modules.company.tests.tools import (
-        create_company, get_company)
     from trytond.modules.shop_fulfilment.sequence import posting_turn
-    from trytond.modules.shop_fulfilment.tests import tools
     from trytond.pool import Pool
-    from trytond.tests.test_tryton import DB_NAME, drop_db
-    from trytond.tests.tools import activate_modules
+    from trytond.tests.test_tryton import DB_NAME
     from trytond.transaction import Transaction
 
-    drop_db()
-    try:
-        activate_modules('shop_fulfilment')
-        create_company(currency=tools.get_cny())
-        company = get_company()
-        pool = Pool(DB_NAME)
-        context = {'company': company.id}
-        with Transaction().start(DB_NAME, 0, context=context) as first:
-            assert posting_turn()
-            with Transaction(new=True).start(
-                    DB_NAME, 0, context=context) as second:
-                Sale = pool.get('sale.sale')
-                Queue = pool.get('ir.queue')
-                Party = pool.get('party.party')
-                party = Party(name="买家", addresses=[{}])
-                party.save()
-                sale = Sale(party=party)
-                sale.on_change_party()
-                sale.save()
-                assert not posting_turn()
-                before = dt.datetime.now()
-                # Run by a worker
-                task = Queue(Queue.push('default', {
-                            'model': 'sale.sale',
-                            'method': 'post_finance_invoices',
-                            'user': 0, 'context': context,
-                            'instances': [sale.id], 'args': [], 'kwargs': {},
-                            }))
-                config.set('queue', 'worker', 'True')
-                try:
-                    task.run()
-                finally:
-                    config.set('queue', 'worker', 'False')
-                again, = Queue.search([('id', '!=', task.id)])
-                assert again.data['method'] == 'post_finance_invoices'
-                assert list(again.data['instances']) == [sale.id]
-                assert again.scheduled_at >= before + dt.timedelta(seconds=1)
-                second.rollback()
-            first.rollback()
-        with Transaction().start(DB_NAME, 0):
-            assert posting_turn()
-    finally:
-        drop_db()
+    company = company_database
+    pool = Pool(DB_NAME)
+    context = {'company': company.id}
+    with Transaction().start(DB_NAME, 0, context=context) as first:
+        assert posting_turn()
+        with Transaction(new=True).start(
+                DB_NAME, 0, context=context) as second:
+            Sale = pool.get('sale.sale')
+            Queue = pool.get('ir.queue')
+            Party = pool.get('party.party')
+            party = Party(name="买家", addresses=[{}])
+            party.save()
+            sale = Sale(party=party)
+            sale.on_change_party()
+            sale.save()
+            assert not posting_turn()
+            before = dt.datetime.now()
+            # Run by a worker
+            task = Queue(Queue.push('default', {
+                        'model': 'sale.sale',
+                        'method': 'post_finance_invoices',
+                        'user': 0, 'context': context,
+                        'instances': [sale.id], 'args': [], 'kwargs': {},
+                        }))
+            config.set('queue', 'worker', 'True')
+            try:
+                task.run()
+            finally:
+                config.set('queue', 'worker', 'False')
+            again, = Queue.search([('id', '!=', task.id)])
+            assert again.data['method'] == 'post_finance_invoices'
+            assert list(again.data['instances']) == [sale.id]
+            assert again.scheduled_at >= before + dt.timedelta(seconds=1)
+            second.rollback()
+        first.rollback()
+    with Transaction().start(DB_NAME, 0):
+        assert posting_turn()
