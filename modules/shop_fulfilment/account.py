@@ -50,22 +50,23 @@ class MoveLine(metaclass=PoolMeta):
         if (journal.id, period.id) in created:
             return
         JournalPeriod = Pool().get('account.journal.period')
-        if JournalPeriod.search([
-                    ('journal', '=', journal.id),
-                    ('period', '=', period.id),
-                    ], limit=1):
-            return super().check_journal_period_modify(period, journal)
-        with Transaction().new_transaction(
-                _lock_tables=[JournalPeriod._table]) as transaction, \
-                without_check_access():
-            # Created meanwhile by another transaction, seen now
-            if not JournalPeriod.search([
+
+        def exists():
+            return bool(JournalPeriod.search([
                         ('journal', '=', journal.id),
                         ('period', '=', period.id),
-                        ], limit=1):
+                        ], limit=1))
+        if exists():
+            # account checks it is not closed
+            return super().check_journal_period_modify(period, journal)
+        # Committed when the block ends
+        with Transaction().new_transaction(
+                _lock_tables=[JournalPeriod._table]), \
+                without_check_access():
+            # Unless another transaction created it meanwhile, seen now
+            if not exists():
                 JournalPeriod.create([{
                             'journal': journal.id,
                             'period': period.id,
                             }])
-            transaction.commit()
         created.add((journal.id, period.id))

@@ -150,6 +150,7 @@ class Sale(BookkeepingValidationMixin, metaclass=PoolMeta):
         review; what is posted already is left as it is)"""
         pool = Pool()
         Payment = pool.get('account.payment')
+        # Taken whoever posts (a worker's task then comes back later)
         if not posting_turn() and running_task():
             # The invoices' strict sequence is taken: rather than fail on
             # its lock (and be queued again later and later), come back
